@@ -1,0 +1,141 @@
+package aio
+
+import (
+	"fmt"
+	"time"
+)
+
+// check verifies that the caller is c's own task, running on its loop.
+func (c *Ctx) check(fn string) error {
+	if c == nil {
+		return fmt.Errorf("%w: %s with a nil *Ctx", ErrNotInTask, fn)
+	}
+	l := c.loop
+	if l.state.Load() == stateClosed {
+		return cancelled(ErrClosed)
+	}
+	// Only the coroutine the loop is resuming may read loop state; compare
+	// goroutine identities before looking at anything else.
+	if g := curg(); g != l.taskG.Load() || l.current != c {
+		return fmt.Errorf("%w: %s must be called by the task that owns the *Ctx (%s)", ErrNotInTask, fn, c.String())
+	}
+	return nil
+}
+
+// suspend parks the task until something wakes it, and returns the pending
+// cancellation, if any. It is the task's only suspension point.
+func (c *Ctx) suspend() error {
+	c.state = taskSuspended
+	ok := c.coro.yield(struct{}{})
+	c.state = taskRunning
+	if !ok {
+		return cancelled(ErrClosed) // the loop is closing and unwinds us
+	}
+	return c.takeCancel()
+}
+
+// takeCancel consumes a pending cancellation.
+func (c *Ctx) takeCancel() error {
+	if !c.mustCancel {
+		return nil
+	}
+	c.mustCancel = false
+	return cancelled(c.cancelCause)
+}
+
+// Await suspends the calling task until a is done, and returns a's result
+// and error. If a is done already it returns at once, without suspending.
+// It may be called at any depth of the task body's call stack.
+//
+// If the task is cancelled while it waits (or was cancelled before the
+// call), Await returns a *CancelledError matching context.Canceled, and a
+// itself is left as it is. Await returns an error matching ErrNotInTask when
+// c is nil or is not the running task's own Ctx (from a callback, another
+// goroutine, or another task), an error matching ErrInvalidState when a is
+// nil, belongs to another loop, or is the task's own future (which would
+// never complete), and a *CancelledError with cause ErrClosed when the loop
+// is closed.
+func Await[T any](c *Ctx, a Awaitable[T]) (T, error) {
+	var zero T
+	if err := c.check("Await"); err != nil {
+		return zero, err
+	}
+	var f *Future[T]
+	if a != nil {
+		f = a.future()
+	}
+	if f == nil {
+		return zero, fmt.Errorf("%w: Await of a nil future", ErrInvalidState)
+	}
+	if err := c.awaitBase(&f.futureBase); err != nil {
+		return zero, err
+	}
+	return f.Result()
+}
+
+// awaitBase waits for f on behalf of the running task c.
+func (c *Ctx) awaitBase(f *futureBase) error {
+	if f.loop != c.loop {
+		return fmt.Errorf("%w: Await of a future that belongs to another loop", ErrInvalidState)
+	}
+	if f.owner == c {
+		return fmt.Errorf("%w: task %s awaits itself", ErrInvalidState, c.String())
+	}
+	if err := c.takeCancel(); err != nil {
+		return err
+	}
+	for !f.isDone() {
+		id := f.nextID + 1
+		f.waiters = append(f.waiters, waiter{id: id, task: c})
+		f.nextID = id
+		if err := c.suspend(); err != nil {
+			if !f.isDone() {
+				f.removeWaiter(id)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Sleep suspends the calling task for at least d on the loop's clock. A zero
+// or negative d yields as Yield does. It returns nil, or the task's
+// cancellation (a *CancelledError), or the errors of Await for misuse.
+func Sleep(c *Ctx, d time.Duration) error {
+	if d <= 0 {
+		return Yield(c)
+	}
+	if err := c.check("Sleep"); err != nil {
+		return err
+	}
+	if err := c.takeCancel(); err != nil {
+		return err
+	}
+	l := c.loop
+	cb := l.get(nil)
+	cb.task, cb.wake = c, true
+	gen := cb.gen
+	when := l.now() + int64(d)
+	if when < 0 { // overflow: sleep forever
+		when = 1<<63 - 1
+	}
+	l.timers.Push(&cb.timer, when)
+	err := c.suspend()
+	l.cancel(cb, gen) // if a cancellation woke us first, drop the timer
+	return err
+}
+
+// Yield suspends the calling task until the loop has run everything that
+// was ready when it was called (asyncio's sleep(0)), then resumes it. It
+// returns nil, or the task's cancellation, or the errors of Await for misuse.
+func Yield(c *Ctx) error {
+	if err := c.check("Yield"); err != nil {
+		return err
+	}
+	if err := c.takeCancel(); err != nil {
+		return err
+	}
+	c.woken = true
+	c.loop.soonStep(c)
+	return c.suspend()
+}

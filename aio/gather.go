@@ -1,0 +1,114 @@
+package aio
+
+import "fmt"
+
+// Gather waits, in the calling task, for every awaitable in aws and returns
+// their results in order. It returns as soon as one of them fails, with that
+// error (the first to fail in time, not in order) and the results as they
+// stand; the others keep running, as in asyncio (a task group is the
+// structured form that cancels them). If the calling task is cancelled,
+// Gather returns the cancellation and leaves aws running.
+//
+// All of aws must belong to c's loop. Gather of nothing returns at once.
+// Errors for misuse are those of Await.
+func Gather[T any](c *Ctx, aws ...Awaitable[T]) ([]T, error) {
+	results, errs, err := gather(c, aws, true)
+	if err != nil {
+		return results, err
+	}
+	for _, e := range errs {
+		if e != nil {
+			return results, e
+		}
+	}
+	return results, nil
+}
+
+// GatherAll waits, in the calling task, until every awaitable in aws is done,
+// and returns each one's result and error, in order (asyncio's gather with
+// return_exceptions=True). The error result is the calling task's
+// cancellation, or misuse as for Await; the errors of aws are in errs.
+func GatherAll[T any](c *Ctx, aws ...Awaitable[T]) (results []T, errs []error, err error) {
+	return gather(c, aws, false)
+}
+
+func gather[T any](c *Ctx, aws []Awaitable[T], stopOnErr bool) ([]T, []error, error) {
+	if err := c.check("Gather"); err != nil {
+		return nil, nil, err
+	}
+	fs := make([]*Future[T], len(aws))
+	for i, a := range aws {
+		if a != nil {
+			fs[i] = a.future()
+		}
+		switch {
+		case fs[i] == nil:
+			return nil, nil, fmt.Errorf("%w: Gather of a nil future (argument %d)", ErrInvalidState, i)
+		case fs[i].loop != c.loop:
+			return nil, nil, fmt.Errorf("%w: Gather of a future that belongs to another loop (argument %d)", ErrInvalidState, i)
+		case fs[i].owner == c:
+			return nil, nil, fmt.Errorf("%w: task %s gathers itself", ErrInvalidState, c.String())
+		}
+	}
+	bases := make([]*futureBase, len(fs))
+	for i, f := range fs {
+		bases[i] = &f.futureBase
+	}
+	if err := waitAll(c, bases, stopOnErr); err != nil {
+		return nil, nil, err
+	}
+	results := make([]T, len(fs))
+	errs := make([]error, len(fs))
+	for i, f := range fs {
+		if f.isDone() {
+			results[i], errs[i] = f.Result()
+		}
+	}
+	return results, errs, nil
+}
+
+// waitAll suspends c until every future is done, or (with stopOnErr) until
+// one fails. The waiters share one counter, so n futures cost O(n) however
+// they complete.
+func waitAll(c *Ctx, fs []*futureBase, stopOnErr bool) error {
+	if err := c.takeCancel(); err != nil {
+		return err
+	}
+	pending, failed := 0, false
+	for _, f := range fs {
+		if !f.isDone() {
+			pending++
+		} else if f.err != nil {
+			failed = true
+		}
+	}
+	ready := func() bool { return pending == 0 || stopOnErr && failed }
+	if ready() {
+		return nil
+	}
+	ids := make([]uint64, len(fs))
+	for i, f := range fs {
+		if f.isDone() {
+			continue
+		}
+		ids[i] = f.addWaiter(func() {
+			pending--
+			if f.err != nil {
+				failed = true
+			}
+			if ready() {
+				c.wake()
+			}
+		}, true)
+	}
+	var err error
+	for err == nil && !ready() {
+		err = c.suspend()
+	}
+	for i, f := range fs {
+		if ids[i] != 0 && !f.isDone() {
+			f.removeWaiter(ids[i])
+		}
+	}
+	return err
+}

@@ -1,0 +1,92 @@
+package aio
+
+import (
+	"time"
+
+	"github.com/aiogo/aio/aio/internal/heap"
+)
+
+// callback is the loop's record of one scheduled call. Records are pooled by
+// the loop, so a callback scheduled and run in steady state allocates nothing.
+// A record is reused only after its call ran; its generation counts the
+// reuses, and a Handle names one generation, so a stale Handle (whose call
+// already ran) can never cancel the record's next occupant. A cancelled
+// record is not reused: the garbage collector takes it once nothing refers to
+// it, which keeps Handle.Cancelled truthful forever.
+type callback struct {
+	fn    func()
+	task  *Ctx   // if set, the call steps this task instead of calling fn
+	wake  bool   // with task: wake it (a Sleep timer) rather than run a queued step
+	loop  *Loop  // set once when the record is made; never changes
+	gen   uint64 // generation; bumped each time the record is recycled
+	due   int64  // deadline of a timer sent through the door, or noDeadline
+	state cbState
+	timer heap.Entry[*callback] // deadline and heap position of a timer
+	next  *callback             // free-list link while pooled
+}
+
+type cbState uint8
+
+const (
+	cbFree      cbState = iota // in the pool
+	cbScheduled                // in the ready queue or the timer heap, or travelling through the door
+	cbCancelled                // cancelled before it ran
+	cbCommand                  // an internal request from another goroutine; run when drained from the door
+)
+
+// Handle refers to a callback scheduled with CallSoon, CallLater or CallAt.
+// It is a small value: copy it freely. The zero Handle refers to nothing;
+// cancelling it does nothing.
+type Handle struct {
+	cb   *callback
+	gen  uint64
+	when int64 // deadline in loop nanoseconds, or noDeadline for a soon callback
+}
+
+// noDeadline marks the Handle of a callback scheduled with CallSoon.
+const noDeadline = -1 << 63
+
+// Cancel prevents the callback from running if it has not run yet.
+// Cancelling twice, cancelling a callback that already ran, and cancelling the
+// zero Handle do nothing.
+//
+// Cancel may be called from any goroutine. On the loop goroutine (and in its
+// tasks) it takes effect at once; a cancelled timer leaves the timer heap
+// immediately. From any other goroutine the request travels through the
+// loop's door and takes effect when the loop receives it, unless the callback
+// has run by then; on a closed loop it does nothing.
+func (h Handle) Cancel() {
+	if h.cb == nil {
+		return
+	}
+	l := h.cb.loop
+	if l.onLoop() {
+		l.cancel(h.cb, h.gen)
+		return
+	}
+	l.post(func() { l.cancel(h.cb, h.gen) })
+}
+
+// Cancelled reports whether the callback was cancelled before it ran.
+// It must be called on the loop goroutine or from one of its tasks, because
+// it reads loop state; it panics elsewhere.
+func (h Handle) Cancelled() bool {
+	if h.cb == nil {
+		return false
+	}
+	if !h.cb.loop.onLoop() {
+		panic(notOnLoop("Handle.Cancelled"))
+	}
+	return h.cb.gen == h.gen && h.cb.state == cbCancelled
+}
+
+// When returns the time at which a callback scheduled with CallLater or CallAt
+// is due, on the loop's clock (see Loop.Now). For a callback scheduled with
+// CallSoon, and for the zero Handle, it returns the zero Time. It may be
+// called from any goroutine.
+func (h Handle) When() time.Time {
+	if h.cb == nil || h.when == noDeadline {
+		return time.Time{}
+	}
+	return h.cb.loop.timeAt(h.when)
+}

@@ -1,0 +1,481 @@
+package aio
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/aiogo/aio/aio/internal/heap"
+	"github.com/aiogo/aio/aio/internal/mpsc"
+	"github.com/aiogo/aio/aio/internal/poll"
+	"github.com/aiogo/aio/aio/internal/ring"
+)
+
+// Loop states, kept in Loop.state.
+const (
+	stateIdle    int32 = iota // created, or between runs
+	stateRunning              // inside RunForever or RunUntil
+	stateClosed               // closed; final
+)
+
+// maxPooled bounds the loop's pool of callback records, so that a burst of
+// a million callbacks does not pin a million records for the loop's life.
+const maxPooled = 8192
+
+// A Loop is an event loop: it runs callbacks when they are due, fires timers,
+// watches file descriptors, and resumes tasks when what they await is ready,
+// all on one goroutine pinned to one OS thread. Create one with NewLoop, run
+// it with RunForever or RunUntil (or use Run, which does all of it), and close
+// it with Close.
+//
+// Methods say from which goroutines they may be called; see "Goroutines" in
+// the package documentation.
+type Loop struct {
+	// Shared with other goroutines; every access is atomic or immutable.
+	state      atomic.Int32
+	loopG      atomic.Uintptr // curg of the goroutine running the loop; 0 when not running
+	taskG      atomic.Uintptr // curg of the task coroutine being resumed; 0 otherwise
+	sleeping   atomic.Bool    // the loop is parked, or about to park, in the poller
+	door       mpsc.Queue[*callback]
+	poller     *poll.Poller
+	closed     chan struct{} // closed by Close
+	base       time.Time     // the loop clock's zero; immutable
+	errHandler atomic.Pointer[ErrorHandler]
+
+	// Loop goroutine only.
+	ready    ring.Ring[*callback]
+	timers   heap.Heap[*callback]
+	free     *callback // pool of records, linked through next
+	nfree    int
+	stopping bool
+	events   []poll.Event
+	fds      map[int]*fdWatch
+	stopFn   func()
+
+	// The binding to one goroutine and its OS thread. A run locks the thread;
+	// the lock is kept after the run while any task coroutine exists, because
+	// the runtime resumes a coroutine only on the thread that created it.
+	// Written only while the loop is not running or by the loop goroutine.
+	home    uintptr // curg of the goroutine that holds the lock; 0 if none
+	coros   int     // live task coroutines (running, suspended or pooled)
+	tasks   taskSet // live tasks: spawned and not done
+	current *Ctx    // the task being resumed, nil otherwise
+	cpool   coroPool
+	failed  []*Ctx // tasks that failed, to report if nobody retrieves the error
+	runErr  error  // set when a run ended abnormally (runtime.Goexit in a task)
+}
+
+// NewLoop returns a new, idle event loop. It fails only if the operating
+// system refuses the poller's descriptors.
+func NewLoop() (*Loop, error) {
+	p, err := poll.New()
+	if err != nil {
+		return nil, fmt.Errorf("aio: creating poller: %w", err)
+	}
+	l := &Loop{
+		poller: p,
+		closed: make(chan struct{}),
+		base:   time.Now(),
+		events: make([]poll.Event, 128),
+		fds:    make(map[int]*fdWatch),
+	}
+	l.stopFn = func() { l.stopping = true }
+	l.SetErrorHandler(nil)
+	return l, nil
+}
+
+// onLoop reports whether the caller runs on the loop: on the goroutine
+// running it, or in the task coroutine the loop is resuming. It costs a few
+// nanoseconds, so every method that touches loop state checks it.
+func (l *Loop) onLoop() bool {
+	g := curg()
+	return g == l.loopG.Load() || g == l.taskG.Load()
+}
+
+// IsRunning reports whether the loop is running. Any goroutine.
+func (l *Loop) IsRunning() bool { return l.state.Load() == stateRunning }
+
+// IsClosed reports whether Close has been called. Any goroutine.
+func (l *Loop) IsClosed() bool { return l.state.Load() == stateClosed }
+
+// Closed returns a channel that is closed when the loop is closed. Any
+// goroutine.
+func (l *Loop) Closed() <-chan struct{} { return l.closed }
+
+// Now returns the current time on the loop's clock. The clock is monotonic:
+// it is the time the loop was created plus the monotonic time elapsed since,
+// so it never goes backwards even if the wall clock is changed. Deadlines of
+// CallAt and Handle.When are on this clock. Any goroutine.
+func (l *Loop) Now() time.Time { return l.timeAt(l.now()) }
+
+// now returns loop time in nanoseconds since l.base.
+func (l *Loop) now() int64 { return int64(time.Since(l.base)) }
+
+// timeAt converts loop nanoseconds to a Time.
+func (l *Loop) timeAt(ns int64) time.Time { return l.base.Add(time.Duration(ns)) }
+
+// RunForever runs the loop until Stop is called. It returns nil after a
+// Stop; ErrClosed if the loop is closed; ErrRunning if the loop is already
+// running, including when RunForever is called from one of the loop's own
+// callbacks or tasks; and an error wrapping ErrNotOnLoop if suspended tasks
+// bind the loop to another goroutine's thread (see Close).
+//
+// The calling goroutine becomes the loop goroutine: it is locked to its OS
+// thread for the run (runtime.LockOSThread) and blocks only in the poller.
+func (l *Loop) RunForever() error { return l.run("RunForever", nil) }
+
+// RunUntil runs the loop until done reports true, or Stop is called. done is
+// called on the loop goroutine before the first iteration and after each
+// one. It returns errors as RunForever does, and ErrNilFunc if done is nil.
+func (l *Loop) RunUntil(done func() bool) error {
+	if done == nil {
+		return ErrNilFunc
+	}
+	return l.run("RunUntil", done)
+}
+
+// Stop makes a running loop return from RunForever or RunUntil once the
+// callbacks of the current iteration have run. If the loop is not running,
+// the next run performs one iteration (polling without blocking) and
+// returns. Stop may be called from any goroutine; it returns ErrClosed on a
+// closed loop.
+func (l *Loop) Stop() error {
+	if l.onLoop() {
+		l.stopping = true
+		return nil
+	}
+	return l.post(l.stopFn)
+}
+
+func (l *Loop) run(method string, done func() bool) (err error) {
+	if err := l.enter(method); err != nil {
+		return err
+	}
+	normal := false
+	defer func() {
+		if !normal {
+			l.abandon()
+			return
+		}
+		l.leave()
+	}()
+	for done == nil || !done() {
+		l.runOnce()
+		if l.stopping {
+			break
+		}
+	}
+	l.stopping = false
+	normal = true
+	return nil
+}
+
+// enter moves the loop from idle to running and makes the caller the loop
+// goroutine.
+func (l *Loop) enter(method string) error {
+	g := curg()
+	if l.onLoop() {
+		return fmt.Errorf("%w: %s called from inside the loop", ErrRunning, method)
+	}
+	if !l.state.CompareAndSwap(stateIdle, stateRunning) {
+		if l.state.Load() == stateClosed {
+			return ErrClosed
+		}
+		return ErrRunning
+	}
+	// The CAS orders this run after the previous run's leave, so the
+	// loop-only fields below are ours now.
+	if l.home != 0 && l.home != g {
+		l.state.Store(stateIdle)
+		return fmt.Errorf("%w: %s: %d suspended tasks are bound to the OS thread of the goroutine that last ran the loop; run it from that goroutine",
+			ErrNotOnLoop, method, l.tasks.len())
+	}
+	if l.home == 0 {
+		runtime.LockOSThread()
+		l.home = g
+	}
+	l.loopG.Store(g)
+	return nil
+}
+
+// leave ends a run normally: the thread is unlocked unless task coroutines
+// still need it.
+func (l *Loop) leave() {
+	l.cpool.drain(l)
+	l.loopG.Store(0)
+	if l.coros == 0 {
+		l.home = 0
+		runtime.UnlockOSThread()
+	}
+	l.state.Store(stateIdle)
+}
+
+// abandon ends a run that is unwinding without returning: a task body or a
+// callback called runtime.Goexit (t.FailNow in a test does), or the loop
+// itself panicked. The loop cannot continue on a goroutine that is going
+// away, so it is closed; the error is reported and kept for Run.
+func (l *Loop) abandon() {
+	l.loopG.Store(0)
+	l.taskG.Store(0)
+	if l.runErr == nil {
+		l.runErr = fmt.Errorf("%w: the loop goroutine exited during a run (runtime.Goexit in a task or callback, or a panic in the loop); %d tasks were abandoned",
+			ErrClosed, l.tasks.len())
+	}
+	l.ReportError(ErrorContext{Message: "aio: loop abandoned", Err: l.runErr})
+	// The goroutine exits still locked, so the runtime retires its thread
+	// with every coroutine bound to it; nothing can resume them.
+	l.coros = 0
+	l.home = 0
+	l.state.Store(stateClosed)
+	l.shutdown()
+}
+
+// Close closes the loop: later scheduling fails with ErrClosed, callbacks
+// and timers still pending are dropped, goroutines waiting for the loop's
+// futures are released with ErrClosed, and the poller is closed. Closing a
+// closed loop does nothing and returns nil. Close returns ErrRunning if the
+// loop is running.
+//
+// Tasks still suspended are unwound: each pending Await returns an error
+// matching ErrClosed, and the task body runs to its end. This must happen on
+// the OS thread that created the tasks, so Close must then be called from
+// the goroutine that last ran the loop; called from another goroutine it
+// closes everything else and returns an error wrapping ErrNotOnLoop that
+// says how many tasks were left suspended (their memory is not reclaimed).
+// Run closes its loop itself, so this concerns only loops run by hand.
+func (l *Loop) Close() error {
+	if l.onLoop() {
+		return fmt.Errorf("%w: Close called from inside the loop", ErrRunning)
+	}
+	for {
+		switch l.state.Load() {
+		case stateClosed:
+			return nil
+		case stateRunning:
+			return ErrRunning
+		}
+		if l.state.CompareAndSwap(stateIdle, stateClosed) {
+			break
+		}
+	}
+	var err error
+	if l.coros > 0 {
+		if curg() == l.home {
+			l.unwindTasks()
+		} else {
+			err = fmt.Errorf("%w: Close: %d suspended tasks belong to the OS thread of the goroutine that ran the loop and were abandoned; close the loop from that goroutine",
+				ErrNotOnLoop, l.tasks.len())
+		}
+	}
+	if l.home != 0 && curg() == l.home {
+		runtime.UnlockOSThread()
+		l.home = 0
+	}
+	l.shutdown()
+	return err
+}
+
+// shutdown releases what a closed loop holds.
+func (l *Loop) shutdown() {
+	l.ready.Clear()
+	for l.timers.Pop() != nil {
+	}
+	for {
+		if _, ok := l.door.Pop(); !ok {
+			break
+		}
+	}
+	l.free, l.nfree = nil, 0
+	clear(l.fds)
+	l.poller.Close()
+	select {
+	case <-l.closed:
+	default:
+		close(l.closed)
+	}
+}
+
+// runOnce is one iteration, as in asyncio's _run_once and libuv's uv_run:
+// compute the poll timeout, poll, drain the door, move due timers to the
+// ready queue, then run the callbacks that are ready at that point. Callbacks
+// scheduled while they run wait for the next iteration, after the next poll.
+func (l *Loop) runOnce() {
+	var timeout time.Duration // zero: work is ready, do not block
+	if l.ready.Len() == 0 && !l.stopping {
+		timeout = -1 // nothing pending: block until woken
+		if e := l.timers.Peek(); e != nil {
+			timeout = max(time.Duration(e.When()-l.now()), 0)
+		}
+	}
+	parked := false
+	if timeout != 0 {
+		// Publish that we are about to park, then look at the door again.
+		// A producer pushes before it reads sleeping, so either it sees
+		// sleeping and wakes us, or we see its item here and do not block.
+		l.sleeping.Store(true)
+		parked = true
+		if !l.door.Empty() {
+			timeout = 0
+		}
+	}
+	// With work ready and no descriptor watched, the poll has nothing to
+	// report: skip the syscall. A pending wake-up stays armed in the poller
+	// and is consumed by the next blocking poll, so none is lost.
+	if timeout != 0 || len(l.fds) > 0 {
+		n, err := l.poller.Wait(l.events, timeout)
+		if err != nil {
+			l.ReportError(ErrorContext{Message: "aio: poller wait failed", Err: err})
+		}
+		l.dispatchIO(l.events[:n])
+		if n == len(l.events) && n < 4096 {
+			l.events = make([]poll.Event, 2*n)
+		}
+	}
+	if parked {
+		l.sleeping.Store(false)
+	}
+	l.drainDoor()
+	if l.timers.Len() > 0 {
+		now := l.now()
+		for e := l.timers.Peek(); e != nil && e.When() <= now; e = l.timers.Peek() {
+			l.timers.Pop()
+			l.ready.PushBack(e.Value)
+		}
+	}
+	for n := l.ready.Len(); n > 0; {
+		n = l.runReady(n)
+	}
+}
+
+// drainDoor moves everything other goroutines sent to the loop's queues.
+func (l *Loop) drainDoor() {
+	for {
+		cb, ok := l.door.Pop()
+		if !ok {
+			return
+		}
+		switch {
+		case cb.state == cbCommand:
+			// Internal requests (cancel, stop, complete a future) do not
+			// run user code, so they act at once.
+			cb.fn()
+		case cb.state == cbCancelled:
+			// Cancelled on the loop while it was still in the door.
+		case cb.due == noDeadline:
+			l.ready.PushBack(cb)
+		default:
+			l.timers.Push(&cb.timer, cb.due)
+		}
+	}
+}
+
+// runReady runs the first n callbacks of the ready queue and returns how
+// many of them are left to run, which is zero unless one panicked. The one
+// deferred recover covers the whole batch, so a callback costs no defer; after
+// a panic the caller calls runReady again for the rest.
+func (l *Loop) runReady(n int) (rest int) {
+	rest = n
+	defer func() {
+		if r := recover(); r != nil {
+			l.ReportError(ErrorContext{Message: "aio: panic in callback", Err: newPanicError(r)})
+		}
+	}()
+	for rest > 0 {
+		cb, _ := l.ready.PopFront()
+		rest--
+		if cb.state != cbScheduled {
+			continue // cancelled while queued: dropped, not reused
+		}
+		fn, t, wake := cb.fn, cb.task, cb.wake
+		l.recycle(cb)
+		switch {
+		case t == nil:
+			fn()
+		case wake:
+			// A Sleep timer: resume the task now, unless something else
+			// already woke it.
+			if t.state == taskSuspended && !t.woken {
+				t.woken = true
+				l.step(t)
+			}
+		default:
+			l.step(t)
+		}
+	}
+	return 0
+}
+
+// get takes a record from the pool, or makes one, for fn.
+func (l *Loop) get(fn func()) *callback {
+	cb := l.free
+	if cb != nil {
+		l.free = cb.next
+		l.nfree--
+		cb.next = nil
+	} else {
+		cb = l.newCallback()
+	}
+	cb.fn = fn
+	cb.state = cbScheduled
+	return cb
+}
+
+// newCallback makes a record; any goroutine may call it.
+func (l *Loop) newCallback() *callback {
+	cb := &callback{loop: l, due: noDeadline}
+	cb.timer.Value = cb
+	return cb
+}
+
+// recycle returns a record whose call is about to run to the pool. The
+// generation changes first, so the record's Handles go stale.
+func (l *Loop) recycle(cb *callback) {
+	cb.fn, cb.task, cb.wake = nil, nil, false
+	cb.gen++
+	cb.state = cbFree
+	cb.due = noDeadline
+	if l.nfree < maxPooled {
+		cb.next = l.free
+		l.free = cb
+		l.nfree++
+	}
+}
+
+// cancel cancels the record's call if h's generation is still pending.
+// Loop goroutine only.
+func (l *Loop) cancel(cb *callback, gen uint64) {
+	if cb.gen != gen || cb.state != cbScheduled {
+		return
+	}
+	cb.state = cbCancelled
+	cb.fn, cb.task, cb.wake = nil, nil, false
+	l.timers.Remove(&cb.timer)
+}
+
+// soon queues fn to run in the next batch. Loop goroutine only; it is the
+// allocation-free path that futures and tasks use.
+func (l *Loop) soon(fn func()) {
+	l.ready.PushBack(l.get(fn))
+}
+
+// post sends an internal request through the door from any goroutine. The
+// request runs on the loop goroutine as soon as the loop drains the door.
+func (l *Loop) post(fn func()) error {
+	cb := l.newCallback()
+	cb.fn, cb.state = fn, cbCommand
+	return l.send(cb)
+}
+
+// send pushes a record through the door and wakes the loop if it is parked.
+func (l *Loop) send(cb *callback) error {
+	if l.state.Load() == stateClosed {
+		return ErrClosed
+	}
+	l.door.Push(cb)
+	// The push is complete before this load: see runOnce for the other half.
+	if l.sleeping.Load() {
+		l.poller.Wake()
+	}
+	return nil
+}

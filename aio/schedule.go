@@ -1,0 +1,74 @@
+package aio
+
+import (
+	"math"
+	"time"
+)
+
+// CallSoon schedules fn to run on the loop goroutine, in the order of the
+// calls: on the next iteration if called from the loop (so a callback that
+// schedules itself never starves I/O and timers), or once the loop has
+// received it if called from another goroutine. It returns a Handle that can
+// cancel the call.
+//
+// CallSoon may be called from any goroutine (it is also asyncio's
+// call_soon_threadsafe). From the loop goroutine and its tasks it does not
+// allocate in steady state; from other goroutines it goes through the loop's
+// lock-free door and wakes the loop if it is parked. It returns ErrNilFunc
+// for a nil fn and ErrClosed on a closed loop.
+func (l *Loop) CallSoon(fn func()) (Handle, error) {
+	if fn == nil {
+		return Handle{}, ErrNilFunc
+	}
+	if l.onLoop() {
+		cb := l.get(fn)
+		l.ready.PushBack(cb)
+		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
+	}
+	cb := l.newCallback()
+	cb.fn, cb.state = fn, cbScheduled
+	if err := l.send(cb); err != nil {
+		return Handle{}, err
+	}
+	return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
+}
+
+// CallLater schedules fn to run on the loop goroutine once delay has passed
+// on the loop's clock, and never before. A zero or negative delay means now:
+// the callback runs at the next iteration that fires timers. Timers due at
+// the same time run in the order they were scheduled. Goroutines and errors
+// are as for CallSoon.
+func (l *Loop) CallLater(delay time.Duration, fn func()) (Handle, error) {
+	delay = max(delay, 0)
+	when := l.now()
+	if when > math.MaxInt64-int64(delay) {
+		when = math.MaxInt64
+	} else {
+		when += int64(delay)
+	}
+	return l.callAt(when, fn)
+}
+
+// CallAt schedules fn to run on the loop goroutine at t on the loop's clock
+// (see Now), and never before. A time in the past means now. Goroutines and
+// errors are as for CallSoon.
+func (l *Loop) CallAt(t time.Time, fn func()) (Handle, error) {
+	return l.callAt(int64(t.Sub(l.base)), fn)
+}
+
+func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
+	if fn == nil {
+		return Handle{}, ErrNilFunc
+	}
+	if l.onLoop() {
+		cb := l.get(fn)
+		l.timers.Push(&cb.timer, when)
+		return Handle{cb: cb, gen: cb.gen, when: when}, nil
+	}
+	cb := l.newCallback()
+	cb.fn, cb.due, cb.state = fn, when, cbScheduled
+	if err := l.send(cb); err != nil {
+		return Handle{}, err
+	}
+	return Handle{cb: cb, gen: cb.gen, when: when}, nil
+}

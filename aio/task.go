@@ -1,0 +1,476 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+)
+
+// Task states.
+type taskState uint8
+
+const (
+	taskCreated   taskState = iota // spawned; its first step is queued
+	taskRunning                    // its coroutine is running
+	taskSuspended                  // suspended in Await, Sleep or Yield
+	taskDone                       // its body returned (or never ran)
+)
+
+// taskIDs numbers tasks across all loops.
+var taskIDs atomic.Uint64
+
+// A Ctx is a task's handle, given to the task's body: the body passes it to
+// Await, Sleep, Yield and to its own helper functions. It is not a
+// context.Context. A Ctx is valid only inside its own task: using it from
+// another task, a callback or another goroutine makes Await and the other
+// suspending functions return an error matching ErrNotInTask.
+type Ctx struct {
+	loop  *Loop
+	fut   *futureBase // the task's future
+	impl  taskImpl    // the typed *Task[T] around this Ctx
+	id    uint64
+	name  atomic.Pointer[string]
+	coro  *coro // the coroutine running the body; nil before the first step and after the end
+	state taskState
+	woken bool // a step is queued for the current suspension
+
+	mustCancel     bool  // deliver a cancellation at the next suspension point
+	cancelCause    error // cause of the latest cancellation request
+	cancelRequests int   // Cancelling(): requests not withdrawn by Uncancel
+
+	prev, next *Ctx // in the loop's list of live tasks
+}
+
+// taskImpl is implemented by every *Task[T].
+type taskImpl interface {
+	AnyTask
+	runBody()
+	abort(err error)
+}
+
+// AnyTask is the part of a task that does not depend on its result type:
+// what introspection (Loop.Tasks, Loop.CurrentTask, Ctx.Task) returns.
+// Every *Task[T] implements it.
+type AnyTask interface {
+	ID() uint64
+	Name() string
+	SetName(name string)
+	Loop() *Loop
+	Cancel(cause error) bool
+	Cancelling() int
+	Uncancel() int
+	IsDone() bool
+	Cancelled() bool
+	Done() <-chan struct{}
+	Err() error
+	String() string
+}
+
+// A Task runs a function (its body) as a coroutine on a loop, and is a
+// future of the body's result. The body is an ordinary Go function; it
+// suspends when it calls Await, Sleep or Yield (at any depth of its call
+// stack), and the loop runs other work until what it waits for is ready.
+//
+// Create tasks with Spawn. The loop keeps every task alive until it is done:
+// nobody needs to hold a reference to a task for it to run to completion.
+type Task[T any] struct {
+	fut  Future[T]
+	c    Ctx
+	body func(*Ctx) (T, error)
+}
+
+var _ Awaitable[int] = (*Task[int])(nil)
+
+// TaskOption configures a task at Spawn.
+type TaskOption func(*taskConfig)
+
+type taskConfig struct {
+	name string
+}
+
+// WithName names a task. Without it a task is named "Task-N", with N its ID.
+func WithName(name string) TaskOption {
+	return func(c *taskConfig) { c.name = name }
+}
+
+// Spawn creates a task that runs body on l and returns it. The task starts
+// at the loop's next iteration, not during Spawn (use Yield or Await to let
+// it run). The loop keeps the task alive until it is done.
+//
+// Spawn may be called from any goroutine: from the loop goroutine and its
+// tasks (asyncio's create_task), or from any other goroutine, which then
+// waits for the task's result with Task.Wait or Task.Done (asyncio's
+// run_coroutine_threadsafe). It returns ErrNilFunc for a nil body and
+// ErrClosed on a closed loop.
+func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Task[T], error) {
+	if body == nil {
+		return nil, ErrNilFunc
+	}
+	var cfg taskConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	t := &Task[T]{body: body}
+	t.fut.loop = l
+	t.fut.owner = &t.c
+	c := &t.c
+	c.loop, c.fut, c.impl = l, &t.fut.futureBase, t
+	c.id = taskIDs.Add(1)
+	if cfg.name != "" {
+		c.name.Store(&cfg.name)
+	}
+	if l.onLoop() {
+		l.startTask(c)
+		return t, nil
+	}
+	if err := l.post(func() { l.startTask(c) }); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// startTask registers a new task and queues its first step. Loop goroutine.
+func (l *Loop) startTask(c *Ctx) {
+	if l.state.Load() == stateClosed {
+		c.impl.abort(cancelled(ErrClosed))
+		return
+	}
+	l.tasks.add(c)
+	c.woken = true
+	l.soonStep(c)
+}
+
+// soonStep queues a step of c. Loop goroutine.
+func (l *Loop) soonStep(c *Ctx) {
+	cb := l.get(nil)
+	cb.task = c
+	l.ready.PushBack(cb)
+}
+
+// step resumes c's coroutine (starting it on the first step) until the body
+// suspends or returns. It runs as a loop callback.
+func (l *Loop) step(c *Ctx) {
+	if !c.woken || c.state == taskDone {
+		return // stale: the suspension this step was for has ended
+	}
+	c.woken = false
+	if c.coro == nil {
+		if c.mustCancel {
+			// Cancelled before it started: the body never runs.
+			c.impl.abort(cancelled(c.cancelCause))
+			return
+		}
+		c.coro = l.cpool.get(l)
+		c.coro.task = c
+	}
+	c.state = taskRunning
+	prev, prevG := l.current, l.taskG.Load()
+	l.current = c
+	l.taskG.Store(c.coro.g) // zero for a new coroutine, which stores its own
+	c.coro.next()
+	l.taskG.Store(prevG)
+	l.current = prev
+	if c.state == taskDone {
+		co := c.coro
+		c.coro, co.task = nil, nil
+		l.cpool.put(l, co)
+	}
+}
+
+// runBody runs the body on its coroutine and completes the task with what it
+// returns. A panic becomes a *PanicError with the stack at the panic (the
+// recover is here, inside the coroutine, because iter.Pull would re-panic in
+// the loop with the stack lost). runtime.Goexit cannot be stopped: the task
+// fails, and the loop goroutine exits after it (see Loop.RunForever).
+func (t *Task[T]) runBody() {
+	c := &t.c
+	var v T
+	var err error
+	normal := false
+	defer func() {
+		if !normal {
+			if r := recover(); r != nil {
+				err = newPanicError(r)
+			} else {
+				err = fmt.Errorf("aio: task %s called runtime.Goexit", c.String())
+				c.loop.runErr = fmt.Errorf("%w: task %s called runtime.Goexit, which ends the loop goroutine", ErrClosed, c.String())
+			}
+		}
+		t.complete(v, err)
+	}()
+	v, err = t.body(c)
+	normal = true
+}
+
+// complete ends the task with the body's outcome. Loop goroutine.
+func (t *Task[T]) complete(v T, err error) {
+	c := &t.c
+	c.state = taskDone
+	c.loop.tasks.remove(c)
+	isCancel := err != nil && errors.Is(err, context.Canceled)
+	t.fut.result = v
+	t.fut.finish(err, isCancel)
+	if err != nil && !isCancel {
+		c.loop.noteFailed(c)
+	}
+}
+
+// abort ends a task whose body never ran.
+func (t *Task[T]) abort(err error) {
+	var zero T
+	t.complete(zero, err)
+}
+
+func newPanicError(r any) *PanicError {
+	return &PanicError{Value: r, Stack: debug.Stack()}
+}
+
+func (t *Task[T]) future() *Future[T] { return &t.fut }
+
+// ID returns the task's ID, unique in the process. Any goroutine.
+func (t *Task[T]) ID() uint64 { return t.c.id }
+
+// Name returns the task's name. Any goroutine.
+func (t *Task[T]) Name() string { return t.c.Name() }
+
+// SetName renames the task. Any goroutine.
+func (t *Task[T]) SetName(name string) { t.c.name.Store(&name) }
+
+// String returns the task's name and ID, for logs.
+func (t *Task[T]) String() string { return t.c.String() }
+
+// Loop returns the loop the task runs on.
+func (t *Task[T]) Loop() *Loop { return t.c.loop }
+
+// Cancel asks the task to stop, with cause (context.Canceled if nil). The
+// Await, Sleep or Yield that the task is suspended in (or, if it is not
+// suspended, the next one it calls) returns a *CancelledError that matches
+// context.Canceled and unwraps to cause. The body may handle the error and
+// go on, or return it; a task whose body returns an error matching
+// context.Canceled ends cancelled. A task cancelled before it started never
+// runs its body. What the task awaits is not cancelled with it.
+//
+// Cancel reports false if the task is done, true otherwise, and counts the
+// request (see Cancelling). It may be called from any goroutine; from
+// another goroutine the request travels through the loop's door and the
+// result only says that the task was not done when Cancel was called.
+func (t *Task[T]) Cancel(cause error) bool {
+	c := &t.c
+	if !c.loop.onLoop() {
+		if t.fut.isDone() {
+			return false
+		}
+		return c.loop.post(func() { c.cancel(cause) }) == nil
+	}
+	return c.cancel(cause)
+}
+
+func (c *Ctx) cancel(cause error) bool {
+	if c.state == taskDone {
+		return false
+	}
+	if cause == nil {
+		cause = context.Canceled
+	}
+	c.cancelRequests++
+	c.cancelCause = cause
+	c.mustCancel = true
+	c.wake()
+	return true
+}
+
+// Cancelling returns the number of cancellation requests that have not been
+// withdrawn with Uncancel (asyncio's Task.cancelling). Loop goroutine or its
+// tasks only: it panics with an error matching ErrNotOnLoop elsewhere.
+func (t *Task[T]) Cancelling() int {
+	t.c.mustBeOnLoop("Task.Cancelling")
+	return t.c.cancelRequests
+}
+
+// Uncancel withdraws one cancellation request and returns the number left
+// (asyncio's Task.uncancel). When none is left, a cancellation that has not
+// been delivered yet is dropped too. Timeouts and task groups use it to tell
+// their own cancellation from one that came from outside. Loop goroutine or
+// its tasks only: it panics with an error matching ErrNotOnLoop elsewhere.
+func (t *Task[T]) Uncancel() int {
+	c := &t.c
+	c.mustBeOnLoop("Task.Uncancel")
+	if c.cancelRequests > 0 {
+		c.cancelRequests--
+		if c.cancelRequests == 0 {
+			c.mustCancel = false
+		}
+	}
+	return c.cancelRequests
+}
+
+// IsDone reports whether the task is done. Any goroutine.
+func (t *Task[T]) IsDone() bool { return t.fut.isDone() }
+
+// Cancelled reports whether the task ended cancelled. Any goroutine.
+func (t *Task[T]) Cancelled() bool { return t.fut.Cancelled() }
+
+// Done returns a channel closed when the task is done. Any goroutine.
+func (t *Task[T]) Done() <-chan struct{} { return t.fut.Done() }
+
+// Result returns what the body returned, once the task is done; see
+// Future.Result. Any goroutine.
+func (t *Task[T]) Result() (T, error) { return t.fut.Result() }
+
+// Err returns the task's error once it is done; see Future.Err.
+func (t *Task[T]) Err() error { return t.fut.Err() }
+
+// Wait blocks a goroutine other than the loop's until the task is done; see
+// Future.Wait.
+func (t *Task[T]) Wait(ctx context.Context) (T, error) { return t.fut.Wait(ctx) }
+
+// AddDoneCallback arranges for fn to run on the loop once the task is done;
+// see Future.AddDoneCallback.
+func (t *Task[T]) AddDoneCallback(fn func()) (remove func() bool, err error) {
+	return t.fut.addDoneCallback(fn)
+}
+
+// Loop returns the loop the task runs on.
+func (c *Ctx) Loop() *Loop { return c.loop }
+
+// Task returns the task this Ctx belongs to.
+func (c *Ctx) Task() AnyTask { return c.impl }
+
+// Name returns the task's name.
+func (c *Ctx) Name() string {
+	if p := c.name.Load(); p != nil {
+		return *p
+	}
+	return "Task-" + strconv.FormatUint(c.id, 10)
+}
+
+// String returns the task's name and ID, for logs.
+func (c *Ctx) String() string {
+	return c.Name() + "#" + strconv.FormatUint(c.id, 10)
+}
+
+func (c *Ctx) mustBeOnLoop(method string) {
+	if !c.loop.onLoop() {
+		panic(notOnLoop(method))
+	}
+}
+
+// wake queues a step of c if c is suspended and no step is queued yet. It is
+// how futures, cancellation and combinators resume a task: it only marks and
+// queues, so it is safe to call at the moment a future completes.
+func (c *Ctx) wake() {
+	if c.state != taskSuspended || c.woken {
+		return
+	}
+	c.woken = true
+	c.loop.soonStep(c)
+}
+
+// CurrentTask returns the task that is running, or nil when the caller is
+// not a task of l (a callback, or another goroutine). Any goroutine.
+func (l *Loop) CurrentTask() AnyTask {
+	if g := curg(); g == 0 || g != l.taskG.Load() {
+		return nil
+	}
+	if c := l.current; c != nil {
+		return c.impl
+	}
+	return nil
+}
+
+// Tasks returns the loop's live tasks: spawned and not done, in no
+// particular order. Loop goroutine or its tasks only: it panics with an
+// error matching ErrNotOnLoop elsewhere.
+func (l *Loop) Tasks() []AnyTask {
+	if !l.onLoop() {
+		panic(notOnLoop("Loop.Tasks"))
+	}
+	return l.tasks.all()
+}
+
+// noteFailed remembers a task that failed so that its error is reported if
+// nobody retrieves it. The list is bounded: past maxFailed, the oldest
+// unretrieved errors are reported at once.
+func (l *Loop) noteFailed(c *Ctx) {
+	const maxFailed = 256
+	l.failed = append(l.failed, c)
+	if len(l.failed) < maxFailed {
+		return
+	}
+	kept := l.failed[:0]
+	for _, f := range l.failed {
+		if !f.fut.retrieved.Load() {
+			kept = append(kept, f)
+		}
+	}
+	clear(l.failed[len(kept):])
+	l.failed = kept
+	for len(l.failed) >= maxFailed/2 {
+		l.reportUnretrieved(l.failed[0])
+		l.failed = l.failed[1:]
+	}
+}
+
+// reportFailed reports every remembered failure that nobody retrieved.
+func (l *Loop) reportFailed() {
+	for _, c := range l.failed {
+		l.reportUnretrieved(c)
+	}
+	l.failed = nil
+}
+
+func (l *Loop) reportUnretrieved(c *Ctx) {
+	if c.fut.retrieved.Load() {
+		return
+	}
+	c.fut.retrieved.Store(true)
+	l.ReportError(ErrorContext{
+		Message: "aio: task error was never retrieved",
+		Err:     c.fut.err,
+		Task:    c.impl,
+	})
+}
+
+// taskSet is the loop's list of live tasks, linked through Ctx.prev/next.
+type taskSet struct {
+	head *Ctx
+	n    int
+}
+
+func (s *taskSet) len() int { return s.n }
+
+func (s *taskSet) add(c *Ctx) {
+	c.prev, c.next = nil, s.head
+	if s.head != nil {
+		s.head.prev = c
+	}
+	s.head = c
+	s.n++
+}
+
+func (s *taskSet) remove(c *Ctx) {
+	if c.prev == nil && s.head != c {
+		return // not in the set (aborted before it was added)
+	}
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		s.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next = nil, nil
+	s.n--
+}
+
+func (s *taskSet) all() []AnyTask {
+	ts := make([]AnyTask, 0, s.n)
+	for c := s.head; c != nil; c = c.next {
+		ts = append(ts, c.impl)
+	}
+	return ts
+}
