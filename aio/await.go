@@ -85,9 +85,7 @@ func (c *Ctx) awaitBase(f *futureBase) error {
 		return err
 	}
 	for !f.isDone() {
-		id := f.nextID + 1
-		f.waiters = append(f.waiters, waiter{id: id, task: c})
-		f.nextID = id
+		id := f.push(waiter{task: c})
 		if err := c.suspend(); err != nil {
 			if !f.isDone() {
 				f.removeWaiter(id)

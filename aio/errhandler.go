@@ -9,8 +9,8 @@ import (
 // a callback, or a failure of the loop's own machinery. It is asyncio's
 // exception-handler context.
 type ErrorContext struct {
-	Message string // what happened, in a few words
-	Err     error  // the error; a *PanicError for a panic
+	Message string  // what happened, in a few words
+	Err     error   // the error; a *PanicError for a panic
 	Task    AnyTask // the task concerned, if any
 }
 

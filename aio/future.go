@@ -24,10 +24,11 @@ type futureBase struct {
 	retrieved atomic.Bool // someone read the outcome (unretrieved task errors are reported)
 	// done is nil while pending with no Done channel, a pointer to the Done
 	// channel while pending once Done was called, and &closedChan when done.
-	done    atomic.Pointer[chan struct{}]
-	waiters []waiter // loop goroutine only
-	nextID  uint64
-	owner   *Ctx // the task whose future this is, nil for a plain future
+	done   atomic.Pointer[chan struct{}]
+	w0     waiter   // the first waiter (loop goroutine only)
+	more   []waiter // the others, in order (loop goroutine only)
+	nextID uint64
+	owner  *Ctx // the task whose future this is, nil for a plain future
 }
 
 // waiter is a done callback. Internal waiters (sync) are called at the moment
@@ -44,24 +45,47 @@ func (f *futureBase) isDone() bool { return f.done.Load() == &closedChan }
 
 // addWaiter registers fn and returns its id. Loop goroutine only.
 func (f *futureBase) addWaiter(fn func(), sync bool) uint64 {
-	f.nextID++
-	f.waiters = append(f.waiters, waiter{id: f.nextID, fn: fn, sync: sync})
-	return f.nextID
+	return f.push(waiter{fn: fn, sync: sync})
 }
 
-// removeWaiter unregisters the waiter with id, reporting whether it was
-// registered. Loop goroutine only.
+// push appends w to the waiters and returns its new id. Most futures have
+// one waiter, kept inline in w0 so that awaiting a future allocates nothing.
+func (f *futureBase) push(w waiter) uint64 {
+	f.nextID++
+	w.id = f.nextID
+	if f.w0.id == 0 && len(f.more) == 0 {
+		f.w0 = w
+	} else {
+		f.more = append(f.more, w)
+	}
+	return w.id
+}
+
+// removeWaiter unregisters the waiter with id, keeping the order of the
+// others, and reports whether it was registered. Loop goroutine only.
 func (f *futureBase) removeWaiter(id uint64) bool {
-	for i, w := range f.waiters {
+	if f.w0.id == id && id != 0 {
+		f.w0 = waiter{}
+		if len(f.more) > 0 {
+			f.w0 = f.more[0]
+			f.dropMore(0)
+		}
+		return true
+	}
+	for i, w := range f.more {
 		if w.id == id {
-			n := len(f.waiters)
-			copy(f.waiters[i:], f.waiters[i+1:])
-			f.waiters[n-1] = waiter{} // release fn
-			f.waiters = f.waiters[:n-1]
+			f.dropMore(i)
 			return true
 		}
 	}
 	return false
+}
+
+func (f *futureBase) dropMore(i int) {
+	n := len(f.more)
+	copy(f.more[i:], f.more[i+1:])
+	f.more[n-1] = waiter{} // release fn
+	f.more = f.more[:n-1]
 }
 
 // finish completes the future with err (nil for a result already stored by
@@ -73,17 +97,25 @@ func (f *futureBase) finish(err error, cancelledNow bool) {
 	if p := f.done.Swap(&closedChan); p != nil {
 		close(*p)
 	}
-	ws := f.waiters
-	f.waiters = nil
-	for _, w := range ws {
-		switch {
-		case w.task != nil:
-			w.task.wake()
-		case w.sync:
-			w.fn()
-		default:
-			f.loop.soon(w.fn)
-		}
+	w0, more := f.w0, f.more
+	f.w0, f.more = waiter{}, nil
+	if w0.id != 0 {
+		f.fire(w0)
+	}
+	for _, w := range more {
+		f.fire(w)
+	}
+}
+
+// fire runs or schedules one waiter of a completed future.
+func (f *futureBase) fire(w waiter) {
+	switch {
+	case w.task != nil:
+		w.task.wake()
+	case w.sync:
+		w.fn()
+	default:
+		f.loop.soon(w.fn)
 	}
 }
 
@@ -332,4 +364,3 @@ type Awaitable[T any] interface {
 }
 
 var _ Awaitable[int] = (*Future[int])(nil)
-

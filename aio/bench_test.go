@@ -1,0 +1,150 @@
+package aio
+
+import (
+	"testing"
+	"time"
+)
+
+// benchLoop returns a loop closed at the end of the benchmark.
+func benchLoop(b *testing.B) *Loop {
+	b.Helper()
+	l, err := NewLoop()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	return l
+}
+
+// BenchmarkCallSoon measures a callback scheduled and run on the loop:
+// batches of 1024 callbacks scheduled from loop code, then run.
+func BenchmarkCallSoon(b *testing.B) {
+	l := benchLoop(b)
+	n := 0
+	fn := func() { n++ }
+	var sched func()
+	sched = func() {
+		for i := 0; i < 1024 && n+i < b.N; i++ {
+			l.CallSoon(fn)
+		}
+	}
+	l.CallSoon(sched)
+	b.ReportAllocs()
+	b.ResetTimer()
+	l.RunUntil(func() bool {
+		if n >= b.N {
+			return true
+		}
+		if l.ready.Len() == 0 {
+			l.CallSoon(sched)
+		}
+		return false
+	})
+}
+
+// BenchmarkCallbackChain measures a chain where each callback schedules the
+// next, so every link is one loop iteration.
+func BenchmarkCallbackChain(b *testing.B) {
+	l := benchLoop(b)
+	n := 0
+	var link func()
+	link = func() {
+		n++
+		if n < b.N {
+			l.CallSoon(link)
+		}
+	}
+	l.CallSoon(link)
+	b.ReportAllocs()
+	b.ResetTimer()
+	l.RunUntil(func() bool { return n >= b.N })
+}
+
+// BenchmarkCallLater measures scheduling a timer (random-ish deadlines up to
+// 100 ms) from loop code; the timers are cancelled, not fired.
+func BenchmarkCallLater(b *testing.B) {
+	l := benchLoop(b)
+	fn := func() {}
+	b.ReportAllocs()
+	l.CallSoon(func() {
+		b.ResetTimer()
+		for i := range b.N {
+			l.CallLater(time.Duration(i*7919%100_000)*time.Microsecond, fn)
+		}
+		b.StopTimer()
+		l.Stop()
+	})
+	l.RunForever()
+}
+
+func BenchmarkSpawn(b *testing.B) {
+	l := benchLoop(b)
+	body := func(c *Ctx) (int, error) { return 1, nil }
+	done := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	Spawn(l, func(c *Ctx) (int, error) {
+		for i := 0; i < b.N; i++ {
+			t, _ := Spawn(l, body)
+			if i%1024 == 1023 || i == b.N-1 {
+				Await(c, t)
+			}
+			done++
+		}
+		return 0, nil
+	})
+	l.RunUntil(func() bool { return done >= b.N })
+}
+
+func BenchmarkYield(b *testing.B) {
+	l := benchLoop(b)
+	b.ReportAllocs()
+	t, _ := Spawn(l, func(c *Ctx) (int, error) {
+		b.ResetTimer()
+		for range b.N {
+			Yield(c)
+		}
+		return 0, nil
+	})
+	RunUntilComplete(l, t)
+}
+
+func BenchmarkAwaitReady(b *testing.B) {
+	l := benchLoop(b)
+	f := NewFuture[int](l)
+	b.ReportAllocs()
+	t, _ := Spawn(l, func(c *Ctx) (int, error) {
+		f.SetResult(1)
+		b.ResetTimer()
+		for range b.N {
+			Await(c, f)
+		}
+		return 0, nil
+	})
+	RunUntilComplete(l, t)
+}
+
+func BenchmarkPingPong(b *testing.B) {
+	l := benchLoop(b)
+	var ping, pong *Future[int]
+	ping = NewFuture[int](l)
+	b.ReportAllocs()
+	Spawn(l, func(c *Ctx) (int, error) {
+		for i := 0; i < b.N; i++ {
+			Await(c, ping)
+			ping = NewFuture[int](l)
+			pong.SetResult(i)
+		}
+		return 0, nil
+	})
+	t, _ := Spawn(l, func(c *Ctx) (int, error) {
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			pong = NewFuture[int](l)
+			ping.SetResult(i)
+			Await(c, pong)
+		}
+		return 0, nil
+	})
+	RunUntilComplete(l, t)
+}
