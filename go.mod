@@ -3,6 +3,6 @@ module github.com/aiogo/aio
 go 1.26.0
 
 require (
-	golang.org/x/sys v0.49.0 // indirect
-	pgregory.net/rapid v1.3.0 // indirect
+	golang.org/x/sys v0.49.0
+	pgregory.net/rapid v1.3.0
 )
