@@ -25,12 +25,15 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 		l.ready.PushBack(cb)
 		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
 	}
+	// Build the Handle before sending: once the record is in the door the
+	// loop may run and recycle it, changing its generation.
 	cb := l.newCallback()
 	cb.fn, cb.state = fn, cbScheduled
+	h := Handle{cb: cb, gen: cb.gen, when: noDeadline}
 	if err := l.send(cb); err != nil {
 		return Handle{}, err
 	}
-	return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
+	return h, nil
 }
 
 // CallLater schedules fn to run on the loop goroutine once delay has passed
@@ -67,8 +70,9 @@ func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 	}
 	cb := l.newCallback()
 	cb.fn, cb.due, cb.state = fn, when, cbScheduled
+	h := Handle{cb: cb, gen: cb.gen, when: when} // before send, as in CallSoon
 	if err := l.send(cb); err != nil {
 		return Handle{}, err
 	}
-	return Handle{cb: cb, gen: cb.gen, when: when}, nil
+	return h, nil
 }

@@ -109,19 +109,22 @@ func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Tas
 	if body == nil {
 		return nil, ErrNilFunc
 	}
-	var cfg taskConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
 	t := &Task[T]{body: body}
+	if len(opts) > 0 {
+		// Only here: &cfg escapes through the option funcs.
+		cfg := new(taskConfig)
+		for _, o := range opts {
+			o(cfg)
+		}
+		if cfg.name != "" {
+			t.c.name.Store(&cfg.name)
+		}
+	}
 	t.fut.loop = l
 	t.fut.owner = &t.c
 	c := &t.c
 	c.loop, c.fut, c.impl = l, &t.fut.futureBase, t
 	c.id = taskIDs.Add(1)
-	if cfg.name != "" {
-		c.name.Store(&cfg.name)
-	}
 	if l.onLoop() {
 		l.startTask(c)
 		return t, nil
