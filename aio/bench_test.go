@@ -60,16 +60,32 @@ func BenchmarkCallbackChain(b *testing.B) {
 	l.RunUntil(func() bool { return n >= b.N })
 }
 
-// BenchmarkCallLater measures scheduling a timer (random-ish deadlines up to
-// 100 ms) from loop code; the timers are cancelled, not fired.
+// BenchmarkCallLater measures scheduling a timer from loop code, as
+// performance.md's workload does: rounds of 100k timers with random delays
+// of 0-100 ms. Between rounds the timers are cancelled, off the clock.
 func BenchmarkCallLater(b *testing.B) {
 	l := benchLoop(b)
 	fn := func() {}
+	const round = 100_000
+	delays := make([]time.Duration, round)
+	for i := range delays {
+		delays[i] = time.Duration(uint32(i)*2654435761%100_000) * time.Microsecond
+	}
+	hs := make([]Handle, 0, round)
 	b.ReportAllocs()
 	l.CallSoon(func() {
 		b.ResetTimer()
 		for i := range b.N {
-			l.CallLater(time.Duration(i*7919%100_000)*time.Microsecond, fn)
+			h, _ := l.CallLater(delays[i%round], fn)
+			hs = append(hs, h)
+			if len(hs) == round {
+				b.StopTimer()
+				for _, h := range hs {
+					h.Cancel()
+				}
+				hs = hs[:0]
+				b.StartTimer()
+			}
 		}
 		b.StopTimer()
 		l.Stop()

@@ -1,0 +1,103 @@
+// Package aio brings Python's asyncio model to Go: an event loop on one
+// goroutine pinned to one OS thread, generic futures and tasks, timers, and
+// readiness callbacks on file descriptors, with Go channels and contexts at
+// every boundary.
+//
+// A task is an ordinary Go function that runs as a coroutine on the loop. It
+// suspends when it calls Await (or Sleep, or Yield), at any depth of its
+// call stack; the loop then runs other work, and resumes the task exactly
+// where it left off once what it waits for is ready. All tasks and callbacks
+// of a loop run on the loop's thread, one at a time, so they share data with
+// no locks and no data races, in an order that is deterministic for a given
+// sequence of events.
+//
+// The smallest complete program:
+//
+//	package main
+//
+//	import (
+//		"fmt"
+//		"time"
+//
+//		"github.com/aiogo/aio/aio"
+//	)
+//
+//	func main() {
+//		msg, err := aio.Run(func(c *aio.Ctx) (string, error) {
+//			t, _ := aio.Spawn(c.Loop(), func(c *aio.Ctx) (string, error) {
+//				err := aio.Sleep(c, 10*time.Millisecond)
+//				return "world", err
+//			})
+//			who, err := aio.Await(c, t)
+//			return "hello, " + who, err
+//		})
+//		fmt.Println(msg, err)
+//	}
+//
+// # Loops
+//
+// Run makes a loop, runs a main task to completion on the calling goroutine
+// and closes the loop; it is asyncio.run. A Loop can also be driven by hand:
+// NewLoop, then RunForever until Stop, or RunUntil a condition, then
+// Shutdown and Close. Each iteration of the loop polls for I/O (without
+// blocking if work is ready), takes in what other goroutines sent, moves
+// due timers to the ready queue, and runs the callbacks that are ready at
+// that point. A callback scheduled while they run waits for the next
+// iteration, so busy code never starves I/O and timers.
+//
+// CallSoon, CallLater and CallAt schedule plain callbacks and return a
+// Handle that can cancel them. Timers fire in the order of their deadlines,
+// equal deadlines in the order they were scheduled, and never early.
+//
+// # Futures and tasks
+//
+// A Future[T] is a result that will be available later: a value, an error,
+// or a cancellation. A Task[T] runs a body of type func(*Ctx) (T, error) and
+// is itself awaitable. Spawn starts a task; the loop keeps it alive until it
+// is done, so fire-and-forget tasks never vanish. Gather waits for several.
+//
+// Cancelling a task (Task.Cancel, with an optional cause) makes the Await it
+// is suspended in return a *CancelledError. That error matches
+// context.Canceled under errors.Is and unwraps to its cause, so Go code that
+// knows contexts recognises it. A body may handle a cancellation and go on,
+// or return it. Cancelling and Uncancel keep the count of requests that
+// timeouts and task groups need to tell their own cancellations apart.
+//
+// A panic in a task body becomes the task's error, a *PanicError with the
+// panic value and the stack at the panic. A panic in a callback goes to the
+// loop's ErrorHandler (by default logged through log/slog) and the loop goes
+// on. Errors of failed tasks that nobody awaited are reported through the
+// same handler at the latest when the loop shuts down.
+//
+// # Goroutines
+//
+// Loop state belongs to the loop goroutine; the rules below keep it so, and
+// every method's documentation says which rule applies.
+//
+// Methods that schedule or complete work (CallSoon, CallLater, CallAt,
+// Handle.Cancel, Spawn, Future.SetResult, SetError, Cancel, Task.Cancel,
+// Loop.Stop) may be called from any goroutine. On the loop goroutine, or in
+// one of its tasks, they act at once. From any other goroutine they send the
+// work through the loop's door, a lock-free queue, and wake the loop if it
+// is parked; they never block. Queries that other goroutines need (IsDone,
+// Result, Done, Wait, IsRunning, IsClosed) may also be called from anywhere.
+//
+// Methods that need loop state to answer (AddReader, AddDoneCallback,
+// Loop.Tasks, Task.Cancelling, Handle.Cancelled, ...) must be called on the
+// loop goroutine or in one of its tasks. Called elsewhere, those that return
+// an error return one matching ErrNotOnLoop, and the others panic with such
+// an error. The check compares the caller's goroutine identity with the
+// loop's and costs about two nanoseconds, so it is always on.
+//
+// Await, Sleep and Yield suspend the calling task; called from anywhere else
+// (a callback, a plain goroutine, another task with a borrowed *Ctx) they
+// return an error matching ErrNotInTask. A plain goroutine waits for a
+// future or task with Wait or by selecting on Done.
+//
+// A task body must not block its thread for long (a blocking syscall, a
+// mutex held elsewhere, a channel receive): the whole loop stops meanwhile.
+// It must not call runtime.LockOSThread or runtime.UnlockOSThread (the
+// runtime forbids it in a coroutine). runtime.Goexit in a task body (t.FailNow
+// in a test) ends the loop goroutine: the loop is closed and the error
+// handler is told.
+package aio
