@@ -1,0 +1,255 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A workload is one thing aio does, measured beside one or more plain-Go
+// baselines that do the same job. Each baseline makes a row of the table.
+type workload struct {
+	name   string // short name, matched by -run
+	title  string // the row label; "{n}" in it stands for the number of operations
+	unit   unit
+	n      int // operations per measurement
+	quickN int // operations per measurement with -quick
+	aio    func(n int) (result, error)
+	bases  []baseline
+	// noWarmup skips the warm-up run: the memory workload measures in a
+	// fresh process each time, so a warm-up would warm nothing.
+	noWarmup bool
+}
+
+// A baseline is plain Go doing the workload's job, and the target that aio's
+// figure is held to beside it.
+type baseline struct {
+	name   string
+	run    func(n int) (result, error)
+	target target
+}
+
+// A result is one measurement: a figure per operation, allocations per
+// operation, and for the checks a verdict.
+type result struct {
+	value  float64 // ns per op, bytes per op, or for a check the number of faults
+	allocs float64 // heap allocations per op; negative if not measured
+	note   string  // for a check: what was seen, printed instead of value
+}
+
+type unit int
+
+const (
+	nsPerOp    unit = iota // value is nanoseconds per operation
+	bytesPerOp             // value is bytes per operation
+	check                  // value counts faults; the note says what was seen
+)
+
+// A target says what aio must achieve; status returns "ok", "MISS", or ""
+// for a row without a target.
+type target struct {
+	text   string
+	status func(aio, base result) string
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "MISS"
+}
+
+// atMost is an absolute target in ns per op, with at most maxAllocs
+// allocations per op (negative: allocations not part of the target).
+func atMost(ns float64, maxAllocs float64) target {
+	text := fmt.Sprintf("<= %g ns", ns)
+	if maxAllocs == 0 {
+		text += ", 0 allocs"
+	}
+	return target{text, func(a, _ result) string {
+		return verdict(a.value <= ns && (maxAllocs < 0 || a.allocs <= maxAllocs+allocEpsilon))
+	}}
+}
+
+// atMostWithStretch is atMost with a stretch goal: faster than the baseline.
+func atMostWithStretch(ns float64) target {
+	return target{fmt.Sprintf("<= %g ns; stretch < Go", ns), func(a, b result) string {
+		switch {
+		case a.value > ns:
+			return "MISS"
+		case a.value < b.value:
+			return "ok, stretch met"
+		default:
+			return "ok, stretch missed"
+		}
+	}}
+}
+
+// fasterThanBase is met when aio's figure is below the baseline's.
+func fasterThanBase() target {
+	return target{"< Go", func(a, b result) string { return verdict(a.value < b.value) }}
+}
+
+// noMoreThanBase is met when aio's figure is at most the baseline's.
+func noMoreThanBase() target {
+	return target{"<= Go", func(a, b result) string { return verdict(a.value <= b.value) }}
+}
+
+// noFaults is the target of a check: aio's run counted no fault.
+func noFaults(text string) target {
+	return target{text, func(a, _ result) string { return verdict(a.value == 0) }}
+}
+
+// noTarget marks a row that is there for information.
+var noTarget = target{"-", func(_, _ result) string { return "" }}
+
+// allocEpsilon is the allocation rate printed and judged as zero: setup
+// allocations spread over a million operations are not a per-op cost.
+const allocEpsilon = 0.005
+
+// runLimit bounds one run of one workload; code that waits checks it.
+var runLimit = 20 * time.Second
+
+// errTimedOut is the failure of a run that exceeded runLimit.
+var errTimedOut = errors.New("timed out")
+
+// measureWorkload runs w and its baselines o.count times, interleaved, after
+// a warm-up, and returns the rows with the medians.
+func measureWorkload(w workload, o options) ([]row, error) {
+	n := w.n
+	if o.quick {
+		n = w.quickN
+	}
+	// A watchdog for the whole workload: a hang is a bug to report, and the
+	// program must end.
+	limit := time.Duration(o.count+2) * runLimit * time.Duration(1+len(w.bases))
+	dog := time.AfterFunc(limit, func() {
+		fmt.Fprintf(os.Stderr, "bench: %s: no result after %v; goroutines:\n", w.name, limit)
+		pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
+		os.Exit(3)
+	})
+	defer dog.Stop()
+
+	var errs []error
+	fail := func(who string, err error) {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", who, err))
+		}
+	}
+	if !w.noWarmup && !o.quick {
+		warm := max(n/10, 1)
+		_, err := w.aio(warm)
+		fail("aio warm-up", err)
+		for _, b := range w.bases {
+			_, err := b.run(warm)
+			fail(b.name+" warm-up", err)
+		}
+	}
+	aioRes := make([]result, 0, o.count)
+	baseRes := make([][]result, len(w.bases))
+	for range o.count {
+		runtime.GC()
+		r, err := w.aio(n)
+		fail("aio", err)
+		aioRes = append(aioRes, r)
+		for i, b := range w.bases {
+			runtime.GC()
+			r, err := b.run(n)
+			fail(b.name, err)
+			baseRes[i] = append(baseRes[i], r)
+		}
+	}
+	a := median(aioRes)
+	rows := make([]row, 0, len(w.bases))
+	for i, b := range w.bases {
+		g := median(baseRes[i])
+		r := row{w: w, aio: a, baseName: b.name, base: g, target: b.target.text, status: b.target.status(a, g)}
+		if i == 0 {
+			r.title = strings.ReplaceAll(w.title, "{n}", formatCount(n))
+		}
+		rows = append(rows, r)
+	}
+	return rows, errors.Join(errs...)
+}
+
+// median returns the median of each figure. A check's value counts what
+// went wrong, and its note is taken from the worst repetition, not the median.
+func median(rs []result) result {
+	if len(rs) == 0 {
+		return result{}
+	}
+	vals := make([]float64, len(rs))
+	allocs := make([]float64, len(rs))
+	worst := rs[0]
+	for i, r := range rs {
+		vals[i], allocs[i] = r.value, r.allocs
+		if r.value >= worst.value {
+			worst = r
+		}
+	}
+	return result{value: mid(vals), allocs: mid(allocs), note: worst.note}
+}
+
+func mid(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// A meter times a stretch of code and counts the heap allocations made
+// meanwhile, by every goroutine.
+type meter struct {
+	t0      time.Time
+	m0      uint64
+	elapsed time.Duration
+	mallocs uint64
+	started bool
+}
+
+func (m *meter) start() {
+	m.m0 = mallocs()
+	m.started = true
+	m.t0 = time.Now()
+}
+
+func (m *meter) stop() {
+	m.elapsed = time.Since(m.t0)
+	m.mallocs = mallocs() - m.m0
+}
+
+// perOp returns the result for n operations.
+func (m *meter) perOp(n int) result {
+	if n <= 0 {
+		return result{}
+	}
+	return result{
+		value:  float64(m.elapsed.Nanoseconds()) / float64(n),
+		allocs: float64(m.mallocs) / float64(n),
+	}
+}
+
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
+
+// formatCount writes n as 2M, 100k or 20000.
+func formatCount(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000 && n%1000 == 0:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.Itoa(n)
+}
