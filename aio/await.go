@@ -111,7 +111,7 @@ func Sleep(c *Ctx, d time.Duration) error {
 	}
 	l := c.loop
 	cb := l.get(nil)
-	cb.task, cb.wake = c, true
+	cb.task = c
 	gen := cb.gen
 	when := l.now() + int64(d)
 	if when < 0 { // overflow: sleep forever

@@ -35,10 +35,11 @@ type futureBase struct {
 // of completion and only mark a task as woken; user callbacks are scheduled
 // on the loop, in the order they were added.
 type waiter struct {
-	id   uint64
-	fn   func()
-	task *Ctx // if set, the waiter wakes this task (sync; no allocation)
-	sync bool
+	id    uint64
+	fn    func()
+	task  *Ctx         // if set, the waiter wakes this task (sync; no allocation)
+	count *waitCounter // if set, the waiter counts down for waitAll (sync)
+	sync  bool
 }
 
 func (f *futureBase) isDone() bool { return f.done.Load() == &closedChan }
@@ -112,6 +113,8 @@ func (f *futureBase) fire(w waiter) {
 	switch {
 	case w.task != nil:
 		w.task.wake()
+	case w.count != nil:
+		w.count.done(f)
 	case w.sync:
 		w.fn()
 	default:

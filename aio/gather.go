@@ -67,42 +67,53 @@ func gather[T any](c *Ctx, aws []Awaitable[T], stopOnErr bool) ([]T, []error, er
 	return results, errs, nil
 }
 
+// waitCounter is shared by the waiters of one waitAll: n futures cost one
+// allocation, and O(n) however they complete.
+type waitCounter struct {
+	c         *Ctx
+	pending   int
+	failed    bool
+	stopOnErr bool
+}
+
+func (w *waitCounter) ready() bool { return w.pending == 0 || w.stopOnErr && w.failed }
+
+// done counts one completed future; it runs at the moment of completion.
+func (w *waitCounter) done(f *futureBase) {
+	w.pending--
+	if f.err != nil {
+		w.failed = true
+	}
+	if w.ready() {
+		w.c.wake()
+	}
+}
+
 // waitAll suspends c until every future is done, or (with stopOnErr) until
-// one fails. The waiters share one counter, so n futures cost O(n) however
-// they complete.
+// one fails.
 func waitAll(c *Ctx, fs []*futureBase, stopOnErr bool) error {
 	if err := c.takeCancel(); err != nil {
 		return err
 	}
-	pending, failed := 0, false
+	w := &waitCounter{c: c, stopOnErr: stopOnErr}
 	for _, f := range fs {
 		if !f.isDone() {
-			pending++
+			w.pending++
 		} else if f.err != nil {
-			failed = true
+			w.failed = true
 		}
 	}
-	ready := func() bool { return pending == 0 || stopOnErr && failed }
-	if ready() {
+	if w.ready() {
 		return nil
 	}
 	ids := make([]uint64, len(fs))
 	for i, f := range fs {
-		if f.isDone() {
-			continue
+		if !f.isDone() {
+			ids[i] = f.push(waiter{count: w})
 		}
-		ids[i] = f.addWaiter(func() {
-			pending--
-			if f.err != nil {
-				failed = true
-			}
-			if ready() {
-				c.wake()
-			}
-		}, true)
 	}
 	var err error
-	for err == nil && !ready() {
+	for err == nil && !w.ready() {
 		err = c.suspend()
 	}
 	for i, f := range fs {

@@ -15,8 +15,7 @@ import (
 // it, which keeps Handle.Cancelled truthful forever.
 type callback struct {
 	fn    func()
-	task  *Ctx   // if set, the call steps this task instead of calling fn
-	wake  bool   // with task: wake it (a Sleep timer) rather than run a queued step
+	task  *Ctx   // if set, a Sleep timer: the call wakes this task instead of calling fn
 	loop  *Loop  // set once when the record is made; never changes
 	gen   uint64 // generation; bumped each time the record is recycled
 	due   int64  // deadline of a timer sent through the door, or noDeadline

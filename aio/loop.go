@@ -44,7 +44,7 @@ type Loop struct {
 	errHandler atomic.Pointer[ErrorHandler]
 
 	// Loop goroutine only.
-	ready    ring.Ring[*callback]
+	ready    ring.Ring[ready]
 	timers   heap.Heap[*callback]
 	free     *callback // pool of records, linked through next
 	nfree    int
@@ -305,7 +305,12 @@ func (l *Loop) runOnce() {
 	if l.ready.Len() == 0 && !l.stopping {
 		timeout = -1 // nothing pending: block until woken
 		if e := l.timers.Peek(); e != nil {
-			timeout = max(time.Duration(e.When()-l.now()), 0)
+			// Compare before subtracting: a deadline far in the past
+			// (CallAt of the zero Time) would overflow the difference.
+			timeout = 0
+			if now, when := l.now(), e.When(); when > now {
+				timeout = time.Duration(when - now)
+			}
 		}
 	}
 	parked := false
@@ -340,7 +345,7 @@ func (l *Loop) runOnce() {
 		now := l.now()
 		for e := l.timers.Peek(); e != nil && e.When() <= now; e = l.timers.Peek() {
 			l.timers.Pop()
-			l.ready.PushBack(e.Value)
+			l.ready.PushBack(ready{cb: e.Value})
 		}
 	}
 	for n := l.ready.Len(); n > 0; {
@@ -363,7 +368,7 @@ func (l *Loop) drainDoor() {
 		case cb.state == cbCancelled:
 			// Cancelled on the loop while it was still in the door.
 		case cb.due == noDeadline:
-			l.ready.PushBack(cb)
+			l.ready.PushBack(ready{cb: cb})
 		default:
 			l.timers.Push(&cb.timer, cb.due)
 		}
@@ -382,24 +387,25 @@ func (l *Loop) runReady(n int) (rest int) {
 		}
 	}()
 	for rest > 0 {
-		cb, _ := l.ready.PopFront()
+		r, _ := l.ready.PopFront()
 		rest--
+		if r.task != nil {
+			l.step(r.task)
+			continue
+		}
+		cb := r.cb
 		if cb.state != cbScheduled {
 			continue // cancelled while queued: dropped, not reused
 		}
-		fn, t, wake := cb.fn, cb.task, cb.wake
+		fn, t := cb.fn, cb.task
 		l.recycle(cb)
 		switch {
 		case t == nil:
 			fn()
-		case wake:
+		case t.state == taskSuspended && !t.woken:
 			// A Sleep timer: resume the task now, unless something else
 			// already woke it.
-			if t.state == taskSuspended && !t.woken {
-				t.woken = true
-				l.step(t)
-			}
-		default:
+			t.woken = true
 			l.step(t)
 		}
 	}
@@ -431,7 +437,7 @@ func (l *Loop) newCallback() *callback {
 // recycle returns a record whose call is about to run to the pool. The
 // generation changes first, so the record's Handles go stale.
 func (l *Loop) recycle(cb *callback) {
-	cb.fn, cb.task, cb.wake = nil, nil, false
+	cb.fn, cb.task = nil, nil
 	cb.gen++
 	cb.state = cbFree
 	cb.due = noDeadline
@@ -449,14 +455,22 @@ func (l *Loop) cancel(cb *callback, gen uint64) {
 		return
 	}
 	cb.state = cbCancelled
-	cb.fn, cb.task, cb.wake = nil, nil, false
+	cb.fn, cb.task = nil, nil
 	l.timers.Remove(&cb.timer)
 }
 
 // soon queues fn to run in the next batch. Loop goroutine only; it is the
 // allocation-free path that futures and tasks use.
 func (l *Loop) soon(fn func()) {
-	l.ready.PushBack(l.get(fn))
+	l.ready.PushBack(ready{cb: l.get(fn)})
+}
+
+// ready is an entry of the ready queue: a callback record, or a task to
+// step. Task steps need no record: a task is stepped at most once per
+// suspension (see Ctx.wake), so there is nothing to cancel or recycle.
+type ready struct {
+	cb   *callback
+	task *Ctx
 }
 
 // post sends an internal request through the door from any goroutine. The

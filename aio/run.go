@@ -2,6 +2,7 @@ package aio
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"sync"
@@ -46,6 +47,7 @@ func Run[T any](body func(*Ctx) (T, error)) (T, error) {
 		return zero, err
 	}
 	stop()
+	main.fut.retrieved.Store(true) // Run returns main's error itself
 	if err := l.Shutdown(); err != nil {
 		return zero, err
 	}
@@ -61,7 +63,13 @@ func Run[T any](body func(*Ctx) (T, error)) (T, error) {
 // call it before Close on a loop run by hand. It must not be called on the
 // loop goroutine (it runs the loop), and returns the errors of RunUntil.
 func (l *Loop) Shutdown() error {
-	if _, err := l.CallSoon(l.cancelAll); err != nil {
+	if l.onLoop() {
+		return fmt.Errorf("%w: Shutdown called from inside the loop", ErrRunning)
+	}
+	// A command, not a callback: it acts when the loop drains its door, before
+	// the first steps of tasks that have not started yet, which therefore
+	// never run their bodies.
+	if err := l.post(l.cancelAll); err != nil {
 		return err
 	}
 	if err := l.RunUntil(func() bool { return l.tasks.len() == 0 }); err != nil {

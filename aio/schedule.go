@@ -22,7 +22,7 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 	}
 	if l.onLoop() {
 		cb := l.get(fn)
-		l.ready.PushBack(cb)
+		l.ready.PushBack(ready{cb: cb})
 		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
 	}
 	// Build the Handle before sending: once the record is in the door the

@@ -148,9 +148,7 @@ func (l *Loop) startTask(c *Ctx) {
 
 // soonStep queues a step of c. Loop goroutine.
 func (l *Loop) soonStep(c *Ctx) {
-	cb := l.get(nil)
-	cb.task = c
-	l.ready.PushBack(cb)
+	l.ready.PushBack(ready{task: c})
 }
 
 // step resumes c's coroutine (starting it on the first step) until the body
@@ -231,7 +229,12 @@ func newPanicError(r any) *PanicError {
 	return &PanicError{Value: r, Stack: debug.Stack()}
 }
 
-func (t *Task[T]) future() *Future[T] { return &t.fut }
+func (t *Task[T]) future() *Future[T] {
+	if t == nil {
+		return nil
+	}
+	return &t.fut
+}
 
 // ID returns the task's ID, unique in the process. Any goroutine.
 func (t *Task[T]) ID() uint64 { return t.c.id }
