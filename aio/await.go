@@ -84,16 +84,23 @@ func (c *Ctx) awaitBase(f *futureBase) error {
 	if err := c.takeCancel(); err != nil {
 		return err
 	}
-	for !f.isDone() {
-		id := f.push(waiter{task: c})
+	if f.isDone() {
+		return nil
+	}
+	// One waiter for the whole wait. A wake-up that brings no cancellation
+	// (one that was withdrawn with Uncancel) just suspends again.
+	id := f.push(waiter{task: c})
+	for {
 		if err := c.suspend(); err != nil {
 			if !f.isDone() {
 				f.removeWaiter(id)
 			}
 			return err
 		}
+		if f.isDone() {
+			return nil
+		}
 	}
-	return nil
 }
 
 // Sleep suspends the calling task for at least d on the loop's clock. A zero
@@ -118,9 +125,16 @@ func Sleep(c *Ctx, d time.Duration) error {
 		when = 1<<63 - 1
 	}
 	l.timers.Push(&cb.timer, when)
-	err := c.suspend()
-	l.cancel(cb, gen) // if a cancellation woke us first, drop the timer
-	return err
+	// The timer's record is recycled, changing its generation, when it
+	// fires. Until then a wake-up without a cancellation (one withdrawn
+	// with Uncancel) is not the end of the sleep.
+	for cb.gen == gen {
+		if err := c.suspend(); err != nil {
+			l.cancel(cb, gen) // woken by the cancellation: drop the timer
+			return err
+		}
+	}
+	return nil
 }
 
 // Yield suspends the calling task until the loop has run everything that

@@ -22,6 +22,16 @@ var ErrRunning = errors.New("aio: loop is already running")
 // documentation.
 var ErrNotOnLoop = errors.New("aio: called off the loop goroutine")
 
+// ErrOnLoop is returned (wrapped) by blocking waits meant for other
+// goroutines, such as Future.Wait, when they are called on the loop
+// goroutine or in one of its tasks, where they would block the loop forever.
+// Tasks use Await.
+var ErrOnLoop = errors.New("aio: blocking call on the loop goroutine")
+
+// ErrShutdown is the cause of the cancellation of the tasks that are still
+// alive when Loop.Shutdown (and so Run) ends a loop.
+var ErrShutdown = errors.New("aio: loop shutting down")
+
 // ErrNilFunc is returned when a nil function is passed where a callback or a
 // task body is expected.
 var ErrNilFunc = errors.New("aio: nil function")

@@ -291,7 +291,7 @@ func (f *futureBase) doneChan() chan struct{} {
 //
 // Wait is for goroutines other than the loop's: called on the loop goroutine
 // or in one of its tasks it would block the loop forever, so it returns an
-// error matching ErrNotOnLoop there at once (tasks use Await).
+// error matching ErrOnLoop there at once (tasks use Await).
 func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 	if err := f.wait(ctx); err != nil {
 		var zero T
@@ -302,7 +302,7 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 
 func (f *futureBase) wait(ctx context.Context) error {
 	if f.loop.onLoop() {
-		return fmt.Errorf("%w: Wait would block the loop; use Await in a task", ErrNotOnLoop)
+		return fmt.Errorf("%w: Wait would block the loop forever; use Await in a task", ErrOnLoop)
 	}
 	if f.isDone() {
 		return nil

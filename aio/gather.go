@@ -9,9 +9,10 @@ import "fmt"
 // structured form that cancels them). If the calling task is cancelled,
 // Gather returns the cancellation and leaves aws running.
 //
-// All of aws must belong to c's loop. Gather of nothing returns at once.
-// Errors for misuse are those of Await.
-func Gather[T any](c *Ctx, aws ...Awaitable[T]) ([]T, error) {
+// aws may be a slice of tasks (Gather(c, tasks...)), of futures, or of
+// Awaitable[T] to mix both. All must belong to c's loop. Gather of nothing
+// returns at once. Errors for misuse are those of Await.
+func Gather[A Awaitable[T], T any](c *Ctx, aws ...A) ([]T, error) {
 	results, errs, err := gather(c, aws, true)
 	if err != nil {
 		return results, err
@@ -28,18 +29,18 @@ func Gather[T any](c *Ctx, aws ...Awaitable[T]) ([]T, error) {
 // and returns each one's result and error, in order (asyncio's gather with
 // return_exceptions=True). The error result is the calling task's
 // cancellation, or misuse as for Await; the errors of aws are in errs.
-func GatherAll[T any](c *Ctx, aws ...Awaitable[T]) (results []T, errs []error, err error) {
+func GatherAll[A Awaitable[T], T any](c *Ctx, aws ...A) (results []T, errs []error, err error) {
 	return gather(c, aws, false)
 }
 
-func gather[T any](c *Ctx, aws []Awaitable[T], stopOnErr bool) ([]T, []error, error) {
+func gather[A Awaitable[T], T any](c *Ctx, aws []A, stopOnErr bool) ([]T, []error, error) {
 	if err := c.check("Gather"); err != nil {
 		return nil, nil, err
 	}
 	fs := make([]*Future[T], len(aws))
 	for i, a := range aws {
-		if a != nil {
-			fs[i] = a.future()
+		if any(a) != nil { // a nil Awaitable interface has no method to call
+			fs[i] = a.future() // nil for a nil *Future or *Task
 		}
 		switch {
 		case fs[i] == nil:

@@ -3,6 +3,7 @@ package aio
 import (
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,8 +58,9 @@ type Loop struct {
 	// the lock is kept after the run while any task coroutine exists, because
 	// the runtime resumes a coroutine only on the thread that created it.
 	// Written only while the loop is not running or by the loop goroutine.
-	home    uintptr // curg of the goroutine that holds the lock; 0 if none
-	coros   int     // live task coroutines (running, suspended or pooled)
+	home    atomic.Uintptr // curg of the goroutine that holds the lock; 0 if none
+	closeMu sync.Mutex     // serialises Close (never taken by a running loop)
+	coros   int            // live task coroutines (running, suspended or pooled)
 	tasks   taskSet // live tasks: spawned and not done
 	current *Ctx    // the task being resumed, nil otherwise
 	cpool   coroPool
@@ -186,14 +188,14 @@ func (l *Loop) enter(method string) error {
 	}
 	// The CAS orders this run after the previous run's leave, so the
 	// loop-only fields below are ours now.
-	if l.home != 0 && l.home != g {
+	if h := l.home.Load(); h != 0 && h != g {
 		l.state.Store(stateIdle)
 		return fmt.Errorf("%w: %s: %d suspended tasks are bound to the OS thread of the goroutine that last ran the loop; run it from that goroutine",
 			ErrNotOnLoop, method, l.tasks.len())
 	}
-	if l.home == 0 {
+	if l.home.Load() == 0 {
 		runtime.LockOSThread()
-		l.home = g
+		l.home.Store(g)
 	}
 	l.loopG.Store(g)
 	return nil
@@ -205,7 +207,7 @@ func (l *Loop) leave() {
 	l.cpool.drain(l)
 	l.loopG.Store(0)
 	if l.coros == 0 {
-		l.home = 0
+		l.home.Store(0)
 		runtime.UnlockOSThread()
 	}
 	l.state.Store(stateIdle)
@@ -226,53 +228,62 @@ func (l *Loop) abandon() {
 	// The goroutine exits still locked, so the runtime retires its thread
 	// with every coroutine bound to it; nothing can resume them.
 	l.coros = 0
-	l.home = 0
+	l.home.Store(0)
 	l.state.Store(stateClosed)
 	l.shutdown()
 }
 
 // Close closes the loop: later scheduling fails with ErrClosed, callbacks
 // and timers still pending are dropped, goroutines waiting for the loop's
-// futures are released with ErrClosed, and the poller is closed. Closing a
-// closed loop does nothing and returns nil. Close returns ErrRunning if the
-// loop is running.
+// futures are released with ErrClosed, and the poller is closed. Close
+// returns ErrRunning if the loop is running. Closing a closed loop returns
+// nil, unless the first Close left work for this call (below).
 //
-// Tasks still suspended are unwound: each pending Await returns an error
-// matching ErrClosed, and the task body runs to its end. This must happen on
-// the OS thread that created the tasks, so Close must then be called from
-// the goroutine that last ran the loop; called from another goroutine it
-// closes everything else and returns an error wrapping ErrNotOnLoop that
-// says how many tasks were left suspended (their memory is not reclaimed).
-// Run closes its loop itself, so this concerns only loops run by hand.
+// Tasks still suspended are unwound: each pending Await returns a
+// *CancelledError whose cause is ErrClosed, and the task body runs to its
+// end. This must happen on the OS thread that created the tasks, so Close
+// must then be called from the goroutine that last ran the loop, which
+// stays locked to its thread until it does. Called from another goroutine,
+// Close closes everything else and returns an error wrapping ErrNotOnLoop
+// that says how many tasks are left suspended; a later Close on the
+// goroutine that ran the loop unwinds them and unlocks its thread. Run
+// closes its loop itself, so this concerns only loops run by hand.
 func (l *Loop) Close() error {
 	if l.onLoop() {
 		return fmt.Errorf("%w: Close called from inside the loop", ErrRunning)
 	}
-	for {
+	l.closeMu.Lock()
+	defer l.closeMu.Unlock()
+	first := false
+	for !first {
 		switch l.state.Load() {
-		case stateClosed:
-			return nil
 		case stateRunning:
 			return ErrRunning
+		case stateIdle:
+			first = l.state.CompareAndSwap(stateIdle, stateClosed)
+			continue
 		}
-		if l.state.CompareAndSwap(stateIdle, stateClosed) {
-			break
-		}
+		break // closed before: only the work a refused Close left remains
 	}
+	g := curg()
 	var err error
 	if l.coros > 0 {
-		if curg() == l.home {
+		if g == l.home.Load() {
 			l.unwindTasks()
+			l.ready.Clear() // the steps and callbacks the unwinding queued
 		} else {
-			err = fmt.Errorf("%w: Close: %d suspended tasks belong to the OS thread of the goroutine that ran the loop and were abandoned; close the loop from that goroutine",
+			err = fmt.Errorf("%w: Close: %d suspended tasks belong to the OS thread of the goroutine that ran the loop; call Close from that goroutine to unwind them",
 				ErrNotOnLoop, l.tasks.len())
 		}
 	}
-	if l.home != 0 && curg() == l.home {
+	if l.coros == 0 && g == l.home.Load() {
 		runtime.UnlockOSThread()
-		l.home = 0
+		l.home.Store(0)
 	}
-	l.shutdown()
+	if first {
+		l.reportFailed()
+		l.shutdown()
+	}
 	return err
 }
 

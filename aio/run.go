@@ -15,7 +15,7 @@ var ErrInterrupted = errors.New("aio: interrupted")
 // Run runs body as the main task of a new loop on the calling goroutine (the
 // goroutine is locked to its OS thread meanwhile), and returns what body
 // returns. It is asyncio.run: once the main task is done, Run cancels the
-// tasks still alive and runs the loop until they have finished their
+// tasks still alive (with cause ErrShutdown) and runs the loop until they have finished their
 // cleanup, reports through the loop's error handler the errors of failed
 // tasks that nobody retrieved, and closes the loop.
 //
@@ -57,8 +57,8 @@ func Run[T any](body func(*Ctx) (T, error)) (T, error) {
 	return main.Result()
 }
 
-// Shutdown cancels every live task and runs the loop until they are all
-// done, then reports the errors of failed tasks that nobody retrieved
+// Shutdown cancels every live task, with cause ErrShutdown, and runs the
+// loop until they are all done, then reports the errors of failed tasks that nobody retrieved
 // through the error handler. It is what Run does after its main task ends;
 // call it before Close on a loop run by hand. It must not be called on the
 // loop goroutine (it runs the loop), and returns the errors of RunUntil.
@@ -91,7 +91,7 @@ func (l *Loop) Shutdown() error {
 
 func (l *Loop) cancelAll() {
 	for c := l.tasks.head; c != nil; c = c.next {
-		c.cancel(nil)
+		c.cancel(ErrShutdown)
 	}
 }
 

@@ -5,11 +5,14 @@ import (
 	"time"
 )
 
-// CallSoon schedules fn to run on the loop goroutine, in the order of the
-// calls: on the next iteration if called from the loop (so a callback that
-// schedules itself never starves I/O and timers), or once the loop has
-// received it if called from another goroutine. It returns a Handle that can
-// cancel the call.
+// CallSoon schedules fn to run on the loop goroutine: on the next iteration
+// if called from the loop (so a callback that schedules itself never starves
+// I/O and timers), or once the loop has received it if called from another
+// goroutine. Callbacks run in the order of the calls that scheduled them
+// whenever that order is defined: calls on one goroutine, or calls on
+// several goroutines ordered by synchronisation (a call that happens before
+// another, in the sense of the Go memory model, runs first). It returns a
+// Handle that can cancel the call.
 //
 // CallSoon may be called from any goroutine (it is also asyncio's
 // call_soon_threadsafe). From the loop goroutine and its tasks it does not
@@ -21,6 +24,7 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 		return Handle{}, ErrNilFunc
 	}
 	if l.onLoop() {
+		l.catchUp()
 		cb := l.get(fn)
 		l.ready.PushBack(ready{cb: cb})
 		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
@@ -64,6 +68,7 @@ func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 		return Handle{}, ErrNilFunc
 	}
 	if l.onLoop() {
+		l.catchUp()
 		cb := l.get(fn)
 		l.timers.Push(&cb.timer, when)
 		return Handle{cb: cb, gen: cb.gen, when: when}, nil
@@ -75,4 +80,14 @@ func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 		return Handle{}, err
 	}
 	return h, nil
+}
+
+// catchUp drains the door before the loop schedules anything itself, so
+// that calls ordered by happens-before keep their order even when the
+// earlier one came from another goroutine and is still in the door. It costs
+// one atomic load when the door is empty.
+func (l *Loop) catchUp() {
+	if !l.door.Empty() {
+		l.drainDoor()
+	}
 }

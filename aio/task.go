@@ -126,6 +126,7 @@ func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Tas
 	c.loop, c.fut, c.impl = l, &t.fut.futureBase, t
 	c.id = taskIDs.Add(1)
 	if l.onLoop() {
+		l.catchUp()
 		l.startTask(c)
 		return t, nil
 	}
