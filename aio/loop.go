@@ -61,8 +61,8 @@ type Loop struct {
 	home    atomic.Uintptr // curg of the goroutine that holds the lock; 0 if none
 	closeMu sync.Mutex     // serialises Close (never taken by a running loop)
 	coros   int            // live task coroutines (running, suspended or pooled)
-	tasks   taskSet // live tasks: spawned and not done
-	current *Ctx    // the task being resumed, nil otherwise
+	tasks   taskSet        // live tasks: spawned and not done
+	current *Ctx           // the task being resumed, nil otherwise
 	cpool   coroPool
 	failed  []*Ctx // tasks that failed, to report if nobody retrieves the error
 	runErr  error  // set when a run ended abnormally (runtime.Goexit in a task)
