@@ -180,6 +180,13 @@ func (l *Loop) enter(method string) error {
 	if l.onLoop() {
 		return fmt.Errorf("%w: %s called from inside the loop", ErrRunning, method)
 	}
+	if onAnyLoop(g) {
+		// Another loop is running on this goroutine, or this is one of
+		// its tasks. A nested run would stall the outer loop, and its
+		// thread lock would break the runtime's coroutine rules (a fatal
+		// error, not a panic). asyncio refuses this too.
+		return fmt.Errorf("%w: %s called from a callback or task of another running loop", ErrRunning, method)
+	}
 	if !l.state.CompareAndSwap(stateIdle, stateRunning) {
 		if l.state.Load() == stateClosed {
 			return ErrClosed
@@ -194,21 +201,97 @@ func (l *Loop) enter(method string) error {
 			ErrNotOnLoop, method, l.tasks.len())
 	}
 	if l.home.Load() == 0 {
-		runtime.LockOSThread()
+		running.pin()
 		l.home.Store(g)
 	}
 	l.loopG.Store(g)
+	running.add(l)
 	return nil
+}
+
+// running is the set of loops inside a run, so that a run can refuse to
+// start inside a callback or task of any of them, and the count of loops
+// bound to each goroutine's thread. It is used only when runs start and end,
+// so a mutex is fine.
+var running = runningLoops{loops: make(map[*Loop]struct{}), pins: make(map[uint64]int)}
+
+type runningLoops struct {
+	mu    sync.Mutex
+	loops map[*Loop]struct{}
+	pins  map[uint64]int // goroutine id -> loops bound to its thread
+}
+
+// pin locks the calling goroutine to its thread for one more loop. The
+// thread is locked once, however many loops are bound to it: the runtime
+// resumes a coroutine only if the thread's lock count is what it was when
+// the coroutine was made, so a second loop must not change the count that
+// the first one's coroutines were made with. The map is keyed by goroutine
+// id, never reused, rather than by curg, whose g may be reused by a new
+// goroutine if this one exits with a loop still bound.
+func (r *runningLoops) pin() {
+	g := goid()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pins[g] == 0 {
+		runtime.LockOSThread()
+	}
+	r.pins[g]++
+}
+
+// unpin releases one loop's hold on the calling goroutine's thread.
+func (r *runningLoops) unpin() {
+	g := goid()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pins[g]--; r.pins[g] <= 0 {
+		delete(r.pins, g)
+		runtime.UnlockOSThread()
+	}
+}
+
+// forget drops the pins of the calling goroutine, which is exiting with
+// its thread.
+func (r *runningLoops) forget() {
+	g := goid()
+	r.mu.Lock()
+	delete(r.pins, g)
+	r.mu.Unlock()
+}
+
+func (r *runningLoops) add(l *Loop) {
+	r.mu.Lock()
+	r.loops[l] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *runningLoops) remove(l *Loop) {
+	r.mu.Lock()
+	delete(r.loops, l)
+	r.mu.Unlock()
+}
+
+// onAnyLoop reports whether goroutine g is running some loop, or is the
+// task coroutine that some loop is resuming.
+func onAnyLoop(g uintptr) bool {
+	running.mu.Lock()
+	defer running.mu.Unlock()
+	for l := range running.loops {
+		if l.loopG.Load() == g || l.taskG.Load() == g {
+			return true
+		}
+	}
+	return false
 }
 
 // leave ends a run normally: the thread is unlocked unless task coroutines
 // still need it.
 func (l *Loop) leave() {
+	running.remove(l)
 	l.cpool.drain(l)
 	l.loopG.Store(0)
 	if l.coros == 0 {
 		l.home.Store(0)
-		runtime.UnlockOSThread()
+		running.unpin()
 	}
 	l.state.Store(stateIdle)
 }
@@ -218,6 +301,8 @@ func (l *Loop) leave() {
 // itself panicked. The loop cannot continue on a goroutine that is going
 // away, so it is closed; the error is reported and kept for Run.
 func (l *Loop) abandon() {
+	running.remove(l)
+	running.forget()
 	l.loopG.Store(0)
 	l.taskG.Store(0)
 	if l.runErr == nil {
@@ -277,7 +362,7 @@ func (l *Loop) Close() error {
 		}
 	}
 	if l.coros == 0 && g == l.home.Load() {
-		runtime.UnlockOSThread()
+		running.unpin()
 		l.home.Store(0)
 	}
 	if first {
