@@ -1,0 +1,532 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestRunReturnsMainResult(t *testing.T) {
+	v, err := Run(func(c *Ctx) (string, error) {
+		if c.Name() != "main" {
+			return "", fmt.Errorf("main task named %q", c.Name())
+		}
+		if err := Sleep(c, time.Millisecond); err != nil {
+			return "", err
+		}
+		child, err := Spawn(c.Loop(), func(c *Ctx) (string, error) { return "child", nil })
+		if err != nil {
+			return "", err
+		}
+		s, err := Await(c, child)
+		return "main+" + s, err
+	})
+	if v != "main+child" || err != nil {
+		t.Fatalf("Run = %q, %v", v, err)
+	}
+}
+
+func TestRunReturnsMainError(t *testing.T) {
+	boom := errors.New("boom")
+	v, err := Run(func(c *Ctx) (int, error) { return 3, boom })
+	if v != 3 || err != boom {
+		t.Fatalf("Run = %d, %v; want 3, boom", v, err)
+	}
+	_, err = Run(func(c *Ctx) (int, error) { fxPanickingHelper("main panic"); return 0, nil })
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Value != "main panic" || !strings.Contains(string(pe.Stack), "fxPanickingHelper") {
+		t.Fatalf("Run with a panicking main = %v", err)
+	}
+}
+
+func TestRunNilBody(t *testing.T) {
+	if _, err := Run[int](nil); !errors.Is(err, ErrNilFunc) {
+		t.Fatalf("Run(nil) = %v, want ErrNilFunc", err)
+	}
+}
+
+func TestRunTwiceOnOneGoroutine(t *testing.T) {
+	for i := range 3 {
+		v, err := Run(func(c *Ctx) (int, error) { return i, Yield(c) })
+		if v != i || err != nil {
+			t.Fatalf("Run #%d = %d, %v", i, v, err)
+		}
+	}
+}
+
+func TestRunCancelsLeftoverTasks(t *testing.T) {
+	var log []string
+	var childErr, cleanupErr error
+	var loop *Loop
+	var children []*Task[int]
+	v, err := Run(func(c *Ctx) (int, error) {
+		loop = c.Loop()
+		for i := range 3 {
+			child, err := Spawn(c.Loop(), func(c *Ctx) (int, error) {
+				for {
+					if err := Sleep(c, time.Millisecond); err != nil {
+						if i == 0 {
+							childErr = err
+							// Cleanup may suspend: the cancellation was delivered.
+							cleanupErr = Sleep(c, time.Millisecond)
+							log = append(log, "cleaned up")
+						}
+						return 0, err
+					}
+				}
+			})
+			if err != nil {
+				return 0, err
+			}
+			children = append(children, child)
+		}
+		Sleep(c, 2*time.Millisecond)
+		// A child that has not started yet when main returns: cancelled
+		// before it starts, so its body never runs.
+		notStarted, _ := Spawn(c.Loop(), func(c *Ctx) (int, error) {
+			log = append(log, "not started ran")
+			return 0, nil
+		})
+		children = append(children, notStarted)
+		return 42, nil
+	})
+	if v != 42 || err != nil {
+		t.Fatalf("Run = %d, %v", v, err)
+	}
+	if !loop.IsClosed() {
+		t.Fatal("Run left its loop open")
+	}
+	if !errors.Is(childErr, context.Canceled) || Cause(childErr) != ErrShutdown {
+		t.Fatalf("leftover task got %v, want a cancellation", childErr)
+	}
+	if cleanupErr != nil {
+		t.Fatalf("Sleep during cleanup = %v", cleanupErr)
+	}
+	if strings.Join(log, ",") != "cleaned up" {
+		t.Fatalf("log %v", log)
+	}
+	for _, child := range children {
+		if !child.IsDone() || !child.Cancelled() {
+			t.Fatalf("%v: done=%v cancelled=%v", child, child.IsDone(), child.Cancelled())
+		}
+	}
+}
+
+func TestRunDoesNotReportMainError(t *testing.T) {
+	// Run returns the main task's error to its caller: it is retrieved, and
+	// must not also be reported as "never retrieved".
+	var mu sync.Mutex
+	var reports []ErrorContext
+	boom := errors.New("boom")
+	_, err := Run(func(c *Ctx) (int, error) {
+		c.Loop().SetErrorHandler(func(_ *Loop, ec ErrorContext) {
+			mu.Lock()
+			reports = append(reports, ec)
+			mu.Unlock()
+		})
+		return 0, boom
+	})
+	if err != boom {
+		t.Fatalf("Run = %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) != 0 {
+		t.Fatalf("the main task's error, returned by Run, was also reported: %+v", reports)
+	}
+}
+
+func TestRunReportsUnretrievedErrors(t *testing.T) {
+	var mu sync.Mutex
+	var reports []ErrorContext
+	boom := errors.New("boom")
+	var failed *Task[int]
+	_, err := Run(func(c *Ctx) (int, error) {
+		c.Loop().SetErrorHandler(func(_ *Loop, ec ErrorContext) {
+			mu.Lock()
+			reports = append(reports, ec)
+			mu.Unlock()
+		})
+		failed, _ = Spawn(c.Loop(), func(c *Ctx) (int, error) { return 0, boom }, WithName("failing"))
+		awaited, _ := Spawn(c.Loop(), func(c *Ctx) (int, error) { return 0, boom })
+		Spawn(c.Loop(), func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) }) // cancelled by Run
+		Await(c, awaited)
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) != 1 || reports[0].Task == nil || reports[0].Task.ID() != failed.ID() ||
+		reports[0].Err != boom || reports[0].Message != "aio: task error was never retrieved" {
+		t.Fatalf("reports %+v, want one for the failing task", reports)
+	}
+}
+
+func TestRunSIGINTCancelsMain(t *testing.T) {
+	var sleepErr error
+	var childDone bool
+	v, err := Run(func(c *Ctx) (int, error) {
+		child, _ := Spawn(c.Loop(), func(c *Ctx) (int, error) {
+			// The child is not interrupted: it is cancelled by Run only
+			// after main ends.
+			err := Sleep(c, time.Hour)
+			childDone = errors.Is(err, context.Canceled) && Cause(err) == ErrShutdown
+			return 0, err
+		})
+		_ = child
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			return 0, err
+		}
+		// One SIGINT only: a second would end the test process.
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if sleepErr = Sleep(c, 10*time.Millisecond); sleepErr != nil {
+				return 7, sleepErr
+			}
+		}
+		return 0, errors.New("SIGINT did not cancel the main task")
+	})
+	if v != 7 || !errors.Is(err, context.Canceled) || Cause(err) != ErrInterrupted || !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("Run = %d, %v; want the main task cancelled with ErrInterrupted", v, err)
+	}
+	if Cause(sleepErr) != ErrInterrupted {
+		t.Fatalf("Sleep in main returned %v", sleepErr)
+	}
+	if !childDone {
+		t.Fatal("the child was not cancelled by Run's cleanup with ErrShutdown")
+	}
+}
+
+func TestRunGoexitInMain(t *testing.T) {
+	var mu sync.Mutex
+	var reports []ErrorContext
+	var loop *Loop
+	returned := make(chan bool, 1)
+	go func() {
+		ok := false
+		defer func() { returned <- ok }()
+		Run(func(c *Ctx) (int, error) {
+			loop = c.Loop()
+			c.Loop().SetErrorHandler(func(_ *Loop, ec ErrorContext) {
+				mu.Lock()
+				reports = append(reports, ec)
+				mu.Unlock()
+			})
+			Yield(c)
+			runtime.Goexit()
+			return 0, nil
+		})
+		ok = true
+	}()
+	if <-returned {
+		t.Fatal("Run returned after its main task called runtime.Goexit")
+	}
+	if !loop.IsClosed() {
+		t.Fatal("the loop is not closed")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	found := false
+	for _, r := range reports {
+		if errors.Is(r.Err, ErrClosed) && strings.Contains(r.Err.Error(), "Goexit") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("reports %+v: the error handler was not told", reports)
+	}
+}
+
+func TestRunBodiesOnLoopThread(t *testing.T) {
+	var mu sync.Mutex
+	tids := map[int]int{}
+	record := func() {
+		mu.Lock()
+		tids[unix.Gettid()]++
+		mu.Unlock()
+	}
+	var loopTid int
+	_, err := Run(func(c *Ctx) (int, error) {
+		record()
+		done := NewFuture[int](c.Loop())
+		c.Loop().CallSoon(func() { loopTid = unix.Gettid(); done.SetResult(0) })
+		if _, err := Await(c, done); err != nil {
+			return 0, err
+		}
+		var aws []Awaitable[int]
+		for i := range 8 {
+			task, _ := Spawn(c.Loop(), func(c *Ctx) (int, error) {
+				record()
+				Sleep(c, time.Duration(i)*100*time.Microsecond)
+				record()
+				runtime.Gosched()
+				Yield(c)
+				record()
+				return i, nil
+			})
+			aws = append(aws, task)
+		}
+		_, err := Gather(c, aws...)
+		record()
+		return 0, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tids) != 1 || tids[loopTid] == 0 {
+		t.Fatalf("bodies ran on threads %v; the loop on %d", tids, loopTid)
+	}
+}
+
+func TestRunUntilComplete(t *testing.T) {
+	l := fxLoop(t)
+	task, _ := Spawn(l, func(c *Ctx) (int, error) { Sleep(c, time.Millisecond); return 5, nil })
+	if v, err := RunUntilComplete[int](l, task); v != 5 || err != nil {
+		t.Fatalf("RunUntilComplete = %d, %v", v, err)
+	}
+	f := NewFuture[string](l)
+	l.CallLater(time.Millisecond, func() { f.SetError(context.DeadlineExceeded) })
+	if _, err := RunUntilComplete[string](l, f); err != context.DeadlineExceeded {
+		t.Fatalf("RunUntilComplete of a failing future = %v", err)
+	}
+	other := fxLoop(t)
+	cases := []struct {
+		name string
+		a    Awaitable[int]
+	}{
+		{"nil", nil},
+		{"nil *Future", (*Future[int])(nil)},
+		{"nil *Task", (*Task[int])(nil)},
+		{"another loop's future", NewFuture[int](other)},
+	}
+	for _, tc := range cases {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("RunUntilComplete of %s panicked: %v", tc.name, r)
+				}
+			}()
+			if _, err := RunUntilComplete(l, tc.a); !errors.Is(err, ErrInvalidState) {
+				t.Errorf("RunUntilComplete of %s = %v, want ErrInvalidState", tc.name, err)
+			}
+		}()
+	}
+	// A Stop before the future is done: ErrInvalidState, nothing lost.
+	g := NewFuture[int](l)
+	l.CallSoon(func() { l.Stop() })
+	if _, err := RunUntilComplete[int](l, g); !errors.Is(err, ErrInvalidState) {
+		t.Fatalf("RunUntilComplete stopped early = %v, want ErrInvalidState", err)
+	}
+	l.CallSoon(func() { g.SetResult(1) })
+	if v, err := RunUntilComplete[int](l, g); v != 1 || err != nil {
+		t.Fatalf("RunUntilComplete after the Stop = %d, %v", v, err)
+	}
+	closed, _ := NewLoop()
+	h := NewFuture[int](closed)
+	closed.Close()
+	if _, err := RunUntilComplete[int](closed, h); !errors.Is(err, ErrClosed) {
+		t.Fatalf("RunUntilComplete on a closed loop = %v", err)
+	}
+}
+
+func TestShutdownByHand(t *testing.T) {
+	l := fxLoop(t)
+	rep := fxRecord(l)
+	boom := errors.New("boom")
+	var cleaned []int
+	var tasks []*Task[int]
+	for i := range 4 {
+		task, _ := Spawn(l, func(c *Ctx) (int, error) {
+			err := Sleep(c, time.Hour)
+			if i == 1 {
+				// Ignore the first cancellation and clean up slowly.
+				Sleep(c, time.Millisecond)
+				Yield(c)
+			}
+			cleaned = append(cleaned, i)
+			if i == 2 {
+				return 0, boom // fails while cancelled: an unretrieved error
+			}
+			return 0, err
+		})
+		tasks = append(tasks, task)
+	}
+	fxIterate(t, l, nil)
+	if err := l.Shutdown(); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if len(cleaned) != 4 {
+		t.Fatalf("cleaned up %v, want all 4", cleaned)
+	}
+	for i, task := range tasks {
+		if !task.IsDone() {
+			t.Fatalf("task %d is not done after Shutdown", i)
+		}
+	}
+	var live int
+	fxIterate(t, l, func() { live = len(l.Tasks()) })
+	if live != 0 {
+		t.Fatalf("%d live tasks after Shutdown", live)
+	}
+	r := rep.all()
+	if len(r) != 1 || r[0].Err != boom || r[0].Task.ID() != tasks[2].ID() {
+		t.Fatalf("reports %+v", r)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("Close after Shutdown: %v", err)
+	}
+	if err := l.Shutdown(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Shutdown of a closed loop = %v, want ErrClosed", err)
+	}
+}
+
+func TestShutdownOnLoopIsRefused(t *testing.T) {
+	l := fxLoop(t)
+	f := NewFuture[int](l)
+	bystander, _ := Spawn(l, func(c *Ctx) (int, error) { return Await(c, f) })
+	var err error
+	caller := fxRunTask(t, l, func(c *Ctx) (int, error) {
+		err = l.Shutdown()
+		return 0, Yield(c)
+	})
+	if !errors.Is(err, ErrRunning) {
+		t.Fatalf("Shutdown from a task = %v, want ErrRunning", err)
+	}
+	for range 3 {
+		fxIterate(t, l, nil)
+	}
+	if caller.Err() != nil || bystander.IsDone() {
+		t.Fatalf("a refused Shutdown cancelled tasks: caller %v, bystander done=%v err=%v",
+			caller.Err(), bystander.IsDone(), bystander.Err())
+	}
+	fxIterate(t, l, func() { f.SetResult(1) })
+	l.RunUntil(bystander.IsDone)
+}
+
+func TestLoopMethodsFromTaskRefused(t *testing.T) {
+	l := fxLoop(t)
+	var errs []error
+	task := fxRunTask(t, l, func(c *Ctx) (int, error) {
+		errs = append(errs, l.RunForever())
+		errs = append(errs, l.RunUntil(func() bool { return true }))
+		errs = append(errs, l.Close())
+		errs = append(errs, l.Shutdown())
+		_, err := RunUntilComplete[int](l, NewFuture[int](l))
+		errs = append(errs, err)
+		return 0, Yield(c)
+	})
+	if task.Err() != nil {
+		t.Fatalf("task: %v", task.Err())
+	}
+	for i, err := range errs {
+		if !errors.Is(err, ErrRunning) {
+			t.Errorf("loop method %d from a task = %v, want ErrRunning", i, err)
+		}
+	}
+	if l.IsClosed() {
+		t.Fatal("Close from a task closed the loop")
+	}
+}
+
+// fxChildEnv marks the re-executed test binary of a scenario that may bring
+// the whole process down.
+const fxChildEnv = "AIO_FX_CHILD_SCENARIO"
+
+// fxLockScenarios bind goroutines and OS threads to several loops at once.
+// Each must be refused with an error or work; none may end the process. The
+// failure mode is a fatal runtime error that no recover can catch ("coro: OS
+// thread locking must match locking at coroutine creation": a task
+// coroutine resumed while its thread holds more LockOSThread locks than when
+// it was created), so each runs in a child process.
+var fxLockScenarios = map[string]func(){
+	// A task body runs another loop by hand, returns from that run with a
+	// task of the inner loop still suspended, then suspends itself.
+	"loop run inside a task": func() {
+		_, err := Run(func(c *Ctx) (int, error) {
+			inner, err := NewLoop()
+			if err != nil {
+				return 0, err
+			}
+			started := false
+			Spawn(inner, func(c *Ctx) (int, error) { started = true; return 0, Sleep(c, time.Hour) })
+			fmt.Println("inner RunUntil:", inner.RunUntil(func() bool { return started }))
+			if err := Yield(c); err != nil { // back to the outer loop
+				return 0, err
+			}
+			fmt.Println("inner Close:", inner.Close())
+			return 0, nil
+		})
+		fmt.Println("outer Run:", err)
+	},
+	// A callback of a loop runs another loop by hand, leaving a task of it
+	// suspended; then the outer loop resumes one of its own tasks.
+	"loop run inside a callback": func() {
+		outer, _ := NewLoop()
+		inner, _ := NewLoop()
+		task, _ := Spawn(outer, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Millisecond) })
+		outer.CallSoon(func() {
+			started := false
+			Spawn(inner, func(c *Ctx) (int, error) { started = true; return 0, Sleep(c, time.Hour) })
+			fmt.Println("inner RunUntil:", inner.RunUntil(func() bool { return started }))
+		})
+		fmt.Println("outer:", outer.RunUntil(task.IsDone))
+		fmt.Println("close inner:", inner.Close())
+		fmt.Println("close outer:", outer.Close())
+	},
+	// One goroutine runs two loops by hand in turn, each left with a
+	// suspended task between its runs.
+	"two loops on one goroutine": func() {
+		a, _ := NewLoop()
+		b, _ := NewLoop()
+		fa := NewFuture[int](a)
+		ta, _ := Spawn(a, func(c *Ctx) (int, error) { return Await(c, fa) })
+		a.Stop()
+		fmt.Println("a:", a.RunForever())
+		tb, _ := Spawn(b, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) })
+		b.Stop()
+		fmt.Println("b:", b.RunForever())
+		fa.SetResult(3)
+		fmt.Println("a again:", a.RunUntil(ta.IsDone))
+		fmt.Println(ta.Result())
+		fmt.Println("close b:", b.Close(), tb.IsDone())
+		fmt.Println("close a:", a.Close())
+	},
+}
+
+func TestLoopThreadLockScenariosDoNotCrash(t *testing.T) {
+	if name := os.Getenv(fxChildEnv); name != "" {
+		if f := fxLockScenarios[name]; f != nil {
+			f()
+		}
+		return
+	}
+	for name := range fxLockScenarios {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLoopThreadLockScenariosDoNotCrash$", "-test.count=1")
+			// GORACE: a race-enabled child otherwise sleeps a second at exit.
+			cmd.Env = append(os.Environ(), fxChildEnv+"="+name, "GORACE=atexit_sleep_ms=0")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				s := string(out)
+				if len(s) > 1500 {
+					s = s[:1500]
+				}
+				t.Fatalf("the process died (%v):\n%s", err, s)
+			}
+		})
+	}
+}
