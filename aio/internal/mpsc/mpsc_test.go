@@ -1,0 +1,299 @@
+package mpsc
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestZeroValue(t *testing.T) {
+	var q Queue[int]
+	if !q.Empty() {
+		t.Fatal("zero Queue: Empty() = false")
+	}
+	if v, ok := q.Pop(); ok {
+		t.Fatalf("zero Queue: Pop() = %v, true", v)
+	}
+	q.Push(42)
+	if q.Empty() {
+		t.Fatal("after Push: Empty() = true")
+	}
+	if v, ok := q.Pop(); !ok || v != 42 {
+		t.Fatalf("Pop() = %v, %v; want 42, true", v, ok)
+	}
+	if !q.Empty() {
+		t.Fatal("after draining: Empty() = false")
+	}
+}
+
+func TestPopEmpty(t *testing.T) {
+	var q Queue[string]
+	for range 3 {
+		if v, ok := q.Pop(); ok || v != "" {
+			t.Fatalf("Pop() on empty = %q, %v", v, ok)
+		}
+	}
+	// A value waiting at the start of the next segment while the
+	// consumer sits at the end of the previous one.
+	for range segSize {
+		q.Push("x")
+	}
+	for range segSize {
+		q.Pop()
+	}
+	if !q.Empty() {
+		t.Fatal("Empty() = false at drained segment end")
+	}
+	q.Push("y")
+	if q.Empty() {
+		t.Fatal("Empty() = true with a value in the next segment")
+	}
+	if v, ok := q.Pop(); !ok || v != "y" {
+		t.Fatalf("Pop() = %q, %v; want \"y\", true", v, ok)
+	}
+
+	// Empty again after draining, including exactly at a segment
+	// boundary (idx == segSize with no next segment yet).
+	for _, n := range []int{1, segSize - 1, 1, segSize, 3} {
+		for i := range n {
+			q.Push(string(rune('a' + i%26)))
+		}
+		for range n {
+			if _, ok := q.Pop(); !ok {
+				t.Fatal("Pop() failed on non-empty queue")
+			}
+		}
+		for range 3 {
+			if !q.Empty() {
+				t.Fatal("drained queue: Empty() = false")
+			}
+			if v, ok := q.Pop(); ok {
+				t.Fatalf("drained queue: Pop() = %q, true", v)
+			}
+		}
+	}
+}
+
+func TestFIFOSingleProducer(t *testing.T) {
+	var q Queue[int]
+	// Interleave bursts of pushes and pops of varying sizes so that
+	// both the producer and the consumer cross segment boundaries
+	// at many different offsets.
+	next, want := 0, 0
+	for burst := 1; burst < 4*segSize; burst = burst*3/2 + 1 {
+		for range burst {
+			q.Push(next)
+			next++
+		}
+		for range burst / 2 {
+			v, ok := q.Pop()
+			if !ok || v != want {
+				t.Fatalf("Pop() = %v, %v; want %v, true", v, ok, want)
+			}
+			want++
+		}
+	}
+	for want < next {
+		v, ok := q.Pop()
+		if !ok || v != want {
+			t.Fatalf("Pop() = %v, %v; want %v, true", v, ok, want)
+		}
+		want++
+	}
+	if v, ok := q.Pop(); ok {
+		t.Fatalf("Pop() after draining = %v, true", v)
+	}
+}
+
+// TestPopZeroesSlot checks the queue's own storage directly: a popped
+// slot must not keep its value alive.
+func TestPopZeroesSlot(t *testing.T) {
+	var q Queue[*int]
+	for i := range 2*segSize + 5 {
+		q.Push(&i)
+	}
+	for range 2*segSize + 5 {
+		seg, idx := q.head.Load(), q.idx
+		if idx == segSize {
+			seg, idx = seg.next.Load(), 0
+		}
+		if _, ok := q.Pop(); !ok {
+			t.Fatal("Pop() failed")
+		}
+		if p := seg.slots[idx].val; p != nil {
+			t.Fatalf("slot %d still holds %p after Pop", idx, p)
+		}
+	}
+}
+
+// TestPopReleasesValue checks, from the outside, that a value popped
+// from a still-live queue can be garbage collected. The queue goes
+// idle partway through a segment, which is exactly when a slot that
+// had not been zeroed would pin a closure indefinitely.
+func TestPopReleasesValue(t *testing.T) {
+	var q Queue[func() int]
+	released := make(chan struct{})
+	func() {
+		x := new([64]int) // big enough to get its own allocation
+		x[0] = 7
+		f := func() int { return x[0] }
+		runtime.AddCleanup(x, func(struct{}) { close(released) }, struct{}{})
+		q.Push(f)
+		q.Push(func() int { return 0 })
+		g, ok := q.Pop()
+		if !ok || g() != 7 {
+			t.Fatal("Pop() did not return the pushed closure")
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		select {
+		case <-released:
+			runtime.KeepAlive(&q)
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("popped value was never released: the queue still references it")
+		}
+	}
+}
+
+// TestStaleSegmentPointer exercises pushSlow's helping paths without
+// relying on a lucky interleaving: a producer that still holds a
+// segment the consumer finished with long ago, and a producer that
+// finds the next segment linked but tail not yet moved (as when the
+// linking producer is preempted between its two CASes).
+func TestStaleSegmentPointer(t *testing.T) {
+	var q Queue[int]
+	q.Push(0)
+	first := q.tail.Load()
+	n := 1
+	for ; n < 3*segSize; n++ {
+		q.Push(n)
+	}
+	popped := 0
+	for ; popped < n/2; popped++ {
+		if v, ok := q.Pop(); !ok || v != popped {
+			t.Fatalf("Pop() = %v, %v; want %v", v, ok, popped)
+		}
+	}
+	// A lagging producer with a pointer to the long-dead first
+	// segment.
+	q.pushSlow(first, n)
+	n++
+
+	// Fill the tail segment exactly, then link a successor but leave
+	// tail behind, as a preempted linker would.
+	cur := q.tail.Load()
+	for cur.claimed.Load() < segSize {
+		q.Push(n)
+		n++
+	}
+	if q.tail.Load() != cur {
+		t.Fatal("tail moved before the segment overflowed")
+	}
+	linked := new(segment[int])
+	linked.claimed.Store(1)
+	linked.slots[0].val = n
+	linked.slots[0].ready.Store(1)
+	n++
+	cur.next.Store(linked)
+	q.Push(n) // must help move tail, then claim slot 1 of linked
+	n++
+	if q.tail.Load() != linked {
+		t.Fatal("Push did not help move tail to the linked segment")
+	}
+	for want := popped; want < n; want++ {
+		if v, ok := q.Pop(); !ok || v != want {
+			t.Fatalf("Pop() = %v, %v; want %v", v, ok, want)
+		}
+	}
+	if !q.Empty() {
+		t.Fatal("queue not empty at end")
+	}
+	// The lagging producer made one failed claim on the dead segment;
+	// that is all.
+	if c := first.claimed.Load(); c != segSize+1 {
+		t.Fatalf("first.claimed = %d, want %d", c, segSize+1)
+	}
+}
+
+// TestLinkRaceLoser forces the race to link a new segment: while
+// producer A is about to link its segment, producer B (run from the
+// hook) overflows the same full segment and links its own first. A
+// must drop its segment and claim a slot in B's, after B's value.
+func TestLinkRaceLoser(t *testing.T) {
+	var q Queue[int]
+	for i := range segSize {
+		q.Push(i)
+	}
+	full := q.tail.Load()
+	calls := 0
+	testHookBeforeLink = func() {
+		calls++
+		if calls == 1 {
+			q.Push(-2) // B: reenters the hook (calls == 2) and wins
+		}
+	}
+	defer func() { testHookBeforeLink = nil }()
+	q.Push(-1) // A
+	if calls != 2 {
+		t.Fatalf("hook ran %d times, want 2", calls)
+	}
+	next := full.next.Load()
+	if next == nil || q.tail.Load() != next || next.claimed.Load() != 2 {
+		t.Fatal("loser did not end up in the winner's segment")
+	}
+	for i := range segSize {
+		if v, ok := q.Pop(); !ok || v != i {
+			t.Fatalf("Pop() = %v, %v; want %v", v, ok, i)
+		}
+	}
+	for _, want := range []int{-2, -1} {
+		if v, ok := q.Pop(); !ok || v != want {
+			t.Fatalf("Pop() = %v, %v; want %v", v, ok, want)
+		}
+	}
+	if !q.Empty() {
+		t.Fatal("queue not empty at end")
+	}
+}
+
+// TestConcurrentFirstPush races producers through lazyInit on fresh
+// zero Queues.
+func TestConcurrentFirstPush(t *testing.T) {
+	rounds := 200
+	if testing.Short() {
+		rounds = 20
+	}
+	for r := range rounds {
+		var q Queue[item]
+		runConcurrent(t, &q, newChecker(8), fill(8, 1+r%segSize), nil)
+	}
+}
+
+// TestSegmentBoundaryRace makes many producers start at the same
+// moment right before a segment boundary, many times over, so that
+// several overflow the segment at once and race to link the next one
+// while the consumer drains concurrently.
+func TestSegmentBoundaryRace(t *testing.T) {
+	const producers = 16
+	rounds := 200
+	if testing.Short() {
+		rounds = 20
+	}
+	var q Queue[item]
+	c := newChecker(producers)
+	for r := range rounds {
+		// Leave a few free slots in the current segment so the
+		// round's pushes straddle the boundary.
+		free := r%(producers+1) + 1
+		for q.tail.Load() == nil || int(q.tail.Load().claimed.Load()) != segSize-free {
+			q.Push(item{producer: -1})
+		}
+		per := 1 + r%3
+		runConcurrent(t, &q, c, fill(producers, per), func(it item) bool { return it.producer < 0 })
+	}
+}
