@@ -727,3 +727,10 @@ func TestGoexitInCallback(t *testing.T) {
 	default:
 	}
 }
+
+// fxGettid returns the calling thread's id, or 0 where it cannot be read
+// (the caller skips with ltNeedTid first).
+func fxGettid() int {
+	id, _ := ltTid()
+	return id
+}

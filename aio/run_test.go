@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestRunReturnsMainResult(t *testing.T) {
@@ -250,18 +248,19 @@ func TestRunGoexitInMain(t *testing.T) {
 }
 
 func TestRunBodiesOnLoopThread(t *testing.T) {
+	ltNeedTid(t)
 	var mu sync.Mutex
 	tids := map[int]int{}
 	record := func() {
 		mu.Lock()
-		tids[unix.Gettid()]++
+		tids[fxGettid()]++
 		mu.Unlock()
 	}
 	var loopTid int
 	_, err := Run(func(c *Ctx) (int, error) {
 		record()
 		done := NewFuture[int](c.Loop())
-		c.Loop().CallSoon(func() { loopTid = unix.Gettid(); done.SetResult(0) })
+		c.Loop().CallSoon(func() { loopTid = fxGettid(); done.SetResult(0) })
 		if _, err := Await(c, done); err != nil {
 			return 0, err
 		}

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // fxRunTask spawns body on l from the test goroutine and runs l until the
@@ -1060,16 +1058,17 @@ func TestTaskWaitFromGoroutines(t *testing.T) {
 }
 
 func TestTaskBodiesRunOnLoopThread(t *testing.T) {
+	ltNeedTid(t)
 	l := fxLoop(t)
 	var loopTid int
 	var tids []int
 	var mu sync.Mutex // bodies run on the loop; the lock only documents it
 	record := func() {
 		mu.Lock()
-		tids = append(tids, unix.Gettid())
+		tids = append(tids, fxGettid())
 		mu.Unlock()
 	}
-	l.CallSoon(func() { loopTid = unix.Gettid() })
+	l.CallSoon(func() { loopTid = fxGettid() })
 	var tasks []*Task[int]
 	for i := range 6 {
 		task, _ := Spawn(l, func(c *Ctx) (int, error) {

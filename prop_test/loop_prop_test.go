@@ -469,3 +469,10 @@ func TestPropOneThread(t *testing.T) {
 		}
 	})
 }
+
+// tpGettid returns the calling thread's id, or 0 where it cannot be read
+// (the caller skips first when lpTid fails).
+func tpGettid() int {
+	id, _ := lpTid()
+	return id
+}

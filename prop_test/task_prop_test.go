@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aiogo/aio/aio"
-	"golang.org/x/sys/unix"
 	"pgregory.net/rapid"
 )
 
@@ -334,6 +333,9 @@ type tpSubmission struct {
 }
 
 func TestPropThreadsafeSubmission(t *testing.T) {
+	if _, err := lpTid(); err != nil {
+		t.Skipf("cannot read the thread id: %v", err)
+	}
 	rapid.Check(t, func(t *rapid.T) {
 		// The plan is drawn on the test goroutine; rapid.T is not for
 		// other goroutines.
@@ -355,7 +357,7 @@ func TestPropThreadsafeSubmission(t *testing.T) {
 		}
 		var loopTid atomic.Int64
 		started := make(chan struct{})
-		l.CallSoon(func() { loopTid.Store(int64(unix.Gettid())); close(started) })
+		l.CallSoon(func() { loopTid.Store(int64(tpGettid())); close(started) })
 		loopDone := make(chan error, 1)
 		go func() {
 			err := l.RunForever()
@@ -379,7 +381,7 @@ func TestPropThreadsafeSubmission(t *testing.T) {
 					task, err := aio.Spawn(l, func(c *aio.Ctx) (string, error) {
 						runs[g][i].Add(1)
 						check := func() {
-							if tid := int64(unix.Gettid()); tid != loopTid.Load() {
+							if tid := int64(tpGettid()); tid != loopTid.Load() {
 								badTid[g][i].Store(tid)
 							}
 						}
@@ -481,6 +483,9 @@ func tpDrawProgram(t *rapid.T, depth int) []tpOp {
 }
 
 func TestPropTasksOnLoopThread(t *testing.T) {
+	if _, err := lpTid(); err != nil {
+		t.Skipf("cannot read the thread id: %v", err)
+	}
 	rapid.Check(t, func(t *rapid.T) {
 		tops := rapid.IntRange(1, 5).Draw(t, "tasks")
 		programs := make([][]tpOp, tops)
@@ -492,7 +497,7 @@ func TestPropTasksOnLoopThread(t *testing.T) {
 		var run func(c *aio.Ctx, ops []tpOp) (int, error)
 		run = func(c *aio.Ctx, ops []tpOp) (int, error) {
 			bodies++
-			tids[unix.Gettid()]++
+			tids[tpGettid()]++
 			var children []aio.Awaitable[int]
 			for _, op := range ops {
 				var err error
@@ -518,10 +523,10 @@ func TestPropTasksOnLoopThread(t *testing.T) {
 				if err != nil {
 					return 0, err
 				}
-				tids[unix.Gettid()]++
+				tids[tpGettid()]++
 			}
 			_, err := aio.Gather(c, children...)
-			tids[unix.Gettid()]++
+			tids[tpGettid()]++
 			return 1, err
 		}
 		want := 0
@@ -540,7 +545,7 @@ func TestPropTasksOnLoopThread(t *testing.T) {
 		}
 		_, err := aio.Run(func(c *aio.Ctx) (int, error) {
 			ready := aio.NewFuture[int](c.Loop())
-			c.Loop().CallSoon(func() { loopTid = unix.Gettid(); ready.SetResult(0) })
+			c.Loop().CallSoon(func() { loopTid = tpGettid(); ready.SetResult(0) })
 			if _, err := aio.Await(c, ready); err != nil {
 				return 0, err
 			}
@@ -553,7 +558,7 @@ func TestPropTasksOnLoopThread(t *testing.T) {
 				tasks = append(tasks, task)
 			}
 			_, err := aio.Gather(c, tasks...)
-			tids[unix.Gettid()]++
+			tids[tpGettid()]++
 			return 0, err
 		})
 		if err != nil {
