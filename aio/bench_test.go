@@ -164,3 +164,28 @@ func BenchmarkPingPong(b *testing.B) {
 	})
 	RunUntilComplete(l, t)
 }
+
+// BenchmarkSubmit measures CallSoon from 4 other goroutines onto a running
+// loop: b.N callbacks in all, timed until the loop has run the last one.
+func BenchmarkSubmit(b *testing.B) {
+	const producers = 4
+	l := benchLoop(b)
+	ran := 0
+	fn := func() { ran++ }
+	b.ReportAllocs()
+	l.CallSoon(func() {
+		b.ResetTimer()
+		for p := range producers {
+			k := b.N / producers
+			if p == 0 {
+				k += b.N % producers
+			}
+			go func() {
+				for range k {
+					l.CallSoon(fn)
+				}
+			}()
+		}
+	})
+	l.RunUntil(func() bool { return ran >= b.N })
+}

@@ -83,7 +83,7 @@
 // Result, Done, Wait, IsRunning, IsClosed) may also be called from anywhere.
 //
 // Methods that need loop state to answer (AddReader, AddDoneCallback,
-// Loop.Tasks, Task.Cancelling, Handle.Cancelled, ...) must be called on the
+// Loop.Tasks, Task.Cancelling, Task.Uncancel, ...) must be called on the
 // loop goroutine or in one of its tasks. Called elsewhere, those that return
 // an error return one matching ErrNotOnLoop, and the others panic with such
 // an error. The check compares the caller's goroutine identity with the

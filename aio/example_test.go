@@ -405,18 +405,16 @@ func ExampleHandle_Cancel() {
 	l, _ := aio.NewLoop()
 	defer l.Close()
 
-	timeout, _ := l.CallLater(time.Hour, func() { fmt.Println("timed out") })
+	timeout, _ := l.CallLater(50*time.Millisecond, func() { fmt.Println("timed out") })
 	l.CallLater(10*time.Millisecond, func() {
 		fmt.Println("work done; cancelling the timeout")
 		timeout.Cancel()
-		// Cancelled reads loop state: ask on the loop goroutine.
-		fmt.Println("cancelled:", timeout.Cancelled())
-		l.Stop()
 	})
+	// Stop after the timeout's deadline: it does not fire.
+	l.CallAt(timeout.When().Add(10*time.Millisecond), func() { l.Stop() })
 	l.RunForever()
 	// Output:
 	// work done; cancelling the timeout
-	// cancelled: true
 }
 
 // A Future is a result that is not there yet. Here a timer callback

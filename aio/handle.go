@@ -7,12 +7,10 @@ import (
 )
 
 // callback is the loop's record of one scheduled call. Records are pooled by
-// the loop, so a callback scheduled and run in steady state allocates nothing.
-// A record is reused only after its call ran; its generation counts the
-// reuses, and a Handle names one generation, so a stale Handle (whose call
-// already ran) can never cancel the record's next occupant. A cancelled
-// record is not reused: the garbage collector takes it once nothing refers to
-// it, which keeps Handle.Cancelled truthful forever.
+// the loop, so a callback scheduled and run (or cancelled) in steady state
+// allocates nothing. A record is reused once its call has run or been
+// cancelled; its generation counts the reuses, and a Handle names one
+// generation, so a stale Handle can never cancel the record's next occupant.
 type callback struct {
 	fn    func()
 	task  *Ctx   // if set, a Sleep timer: the call wakes this task instead of calling fn
@@ -31,12 +29,16 @@ const (
 	cbScheduled                // in the ready queue or the timer heap, or travelling through the door
 	cbCancelled                // cancelled before it ran
 	cbCommand                  // an internal request from another goroutine; run when drained from the door
+	cbTicket                   // the loop's marker record that ticket Handles point to; never scheduled
 )
 
 // Handle refers to a callback scheduled with CallSoon, CallLater or CallAt.
 // It is a small value: copy it freely. The zero Handle refers to nothing;
 // cancelling it does nothing.
 type Handle struct {
+	// cb is the callback's record and gen its generation. For a CallSoon
+	// from another goroutine, which sends no record through the door, cb
+	// is the loop's ticket marker and gen the call's position in the door.
 	cb   *callback
 	gen  uint64
 	when int64 // deadline in loop nanoseconds, or noDeadline for a soon callback
@@ -60,23 +62,19 @@ func (h Handle) Cancel() {
 	}
 	l := h.cb.loop
 	if l.onLoop() {
-		l.cancel(h.cb, h.gen)
+		l.cancelHandle(h)
 		return
 	}
-	l.post(func() { l.cancel(h.cb, h.gen) })
+	l.post(func() { l.cancelHandle(h) })
 }
 
-// Cancelled reports whether the callback was cancelled before it ran.
-// It must be called on the loop goroutine or from one of its tasks, because
-// it reads loop state; it panics elsewhere.
-func (h Handle) Cancelled() bool {
-	if h.cb == nil {
-		return false
+// cancelHandle cancels h's call if it is still pending. Loop goroutine only.
+func (l *Loop) cancelHandle(h Handle) {
+	if h.cb.state == cbTicket {
+		l.cancelTicket(h.gen)
+		return
 	}
-	if !h.cb.loop.onLoop() {
-		panic(notOnLoop("Handle.Cancelled"))
-	}
-	return h.cb.gen == h.gen && h.cb.state == cbCancelled
+	l.cancel(h.cb, h.gen)
 }
 
 // When returns the time at which a callback scheduled with CallLater or CallAt

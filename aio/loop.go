@@ -38,7 +38,7 @@ type Loop struct {
 	loopG      atomic.Uintptr // curg of the goroutine running the loop; 0 when not running
 	taskG      atomic.Uintptr // curg of the task coroutine being resumed; 0 otherwise
 	sleeping   atomic.Bool    // the loop is parked, or about to park, in the poller
-	door       mpsc.Queue[*callback]
+	door       mpsc.Queue[doorItem]
 	poller     *poll.Poller
 	closed     chan struct{} // closed by Close
 	base       time.Time     // the loop clock's zero; immutable
@@ -53,6 +53,9 @@ type Loop struct {
 	events   []poll.Event
 	fds      map[int]*fdWatch
 	stopFn   func()
+	doorPos  uint64              // door position of the next item to drain
+	dropped  map[uint64]struct{} // positions cancelled before they were drained
+	ticket   *callback           // marker record of ticket Handles (cbTicket)
 
 	// The binding to one goroutine and its OS thread. A run locks the thread;
 	// the lock is kept after the run while any task coroutine exists, because
@@ -83,6 +86,7 @@ func NewLoop() (*Loop, error) {
 		fds:    make(map[int]*fdWatch),
 	}
 	l.stopFn = func() { l.stopping = true }
+	l.ticket = &callback{loop: l, state: cbTicket}
 	l.SetErrorHandler(nil)
 	return l, nil
 }
@@ -436,7 +440,7 @@ func (l *Loop) runOnce() {
 	if parked {
 		l.sleeping.Store(false)
 	}
-	l.drainDoor()
+	l.drainDoor(maxDrain)
 	if l.timers.Len() > 0 {
 		now := l.now()
 		for e := l.timers.Peek(); e != nil && e.When() <= now; e = l.timers.Peek() {
@@ -449,13 +453,44 @@ func (l *Loop) runOnce() {
 	}
 }
 
-// drainDoor moves everything other goroutines sent to the loop's queues.
-func (l *Loop) drainDoor() {
-	for {
-		cb, ok := l.door.Pop()
+// doorItem is what other goroutines send through the door: a record (a
+// timer, or an internal command), or just the function of a CallSoon, which
+// goes into the ready queue as it is. Sending the function alone keeps
+// cross-goroutine submission free of allocation; the caller's Handle names
+// the call by its door position instead.
+type doorItem struct {
+	cb *callback
+	fn func()
+}
+
+// maxDrain bounds the door items an iteration takes in. Producers that
+// outpace the loop would otherwise pour everything they sent into the ready
+// queue at once (growing it without bound, which a channel's buffer never
+// lets happen); the rest waits in the door for the next iteration, which
+// polls without blocking.
+const maxDrain = 4096
+
+// drainDoor moves up to max items that other goroutines sent to the loop's
+// queues.
+func (l *Loop) drainDoor(max int) {
+	for range max {
+		it, ok := l.door.Pop()
 		if !ok {
 			return
 		}
+		pos := l.doorPos
+		l.doorPos++
+		if it.cb == nil {
+			if len(l.dropped) > 0 {
+				if _, ok := l.dropped[pos]; ok {
+					delete(l.dropped, pos) // cancelled while in the door
+					continue
+				}
+			}
+			l.ready.PushBack(ready{fn: it.fn, ticket: pos + 1})
+			continue
+		}
+		cb := it.cb
 		switch {
 		case cb.state == cbCommand:
 			// Internal requests (cancel, stop, complete a future) do not
@@ -463,6 +498,7 @@ func (l *Loop) drainDoor() {
 			cb.fn()
 		case cb.state == cbCancelled:
 			// Cancelled on the loop while it was still in the door.
+			l.recycle(cb)
 		case cb.due == noDeadline:
 			l.ready.PushBack(ready{cb: cb})
 		default:
@@ -485,13 +521,21 @@ func (l *Loop) runReady(n int) (rest int) {
 	for rest > 0 {
 		r, _ := l.ready.PopFront()
 		rest--
+		if r.fn != nil {
+			r.fn() // a CallSoon from another goroutine
+			continue
+		}
 		if r.task != nil {
 			l.step(r.task)
 			continue
 		}
 		cb := r.cb
+		if cb == nil {
+			continue // a CallSoon from another goroutine, cancelled
+		}
 		if cb.state != cbScheduled {
-			continue // cancelled while queued: dropped, not reused
+			l.recycle(cb) // cancelled while queued
+			continue
 		}
 		fn, t := cb.fn, cb.task
 		l.recycle(cb)
@@ -544,15 +588,41 @@ func (l *Loop) recycle(cb *callback) {
 	}
 }
 
-// cancel cancels the record's call if h's generation is still pending.
-// Loop goroutine only.
+// cancel cancels the record's call if generation gen of it is still
+// pending. A timer leaves the heap and its record is reused at once; a
+// record in the ready queue or the door is marked, and reused when the loop
+// dequeues it. Loop goroutine only.
 func (l *Loop) cancel(cb *callback, gen uint64) {
 	if cb.gen != gen || cb.state != cbScheduled {
 		return
 	}
+	if l.timers.Remove(&cb.timer) {
+		l.recycle(cb)
+		return
+	}
 	cb.state = cbCancelled
 	cb.fn, cb.task = nil, nil
-	l.timers.Remove(&cb.timer)
+}
+
+// cancelTicket cancels the CallSoon that another goroutine sent through the
+// door at position pos, if it has not run. Loop goroutine only.
+func (l *Loop) cancelTicket(pos uint64) {
+	if pos >= l.doorPos {
+		// Still in the door: drop it when it is drained.
+		if l.dropped == nil {
+			l.dropped = make(map[uint64]struct{})
+		}
+		l.dropped[pos] = struct{}{}
+		return
+	}
+	// Drained: it waits in the ready queue (drained calls run in the same
+	// or the next iteration), or it has run.
+	for i := range l.ready.Len() {
+		if l.ready.At(i).ticket == pos+1 {
+			l.ready.Set(i, ready{})
+			return
+		}
+	}
 }
 
 // soon queues fn to run in the next batch. Loop goroutine only; it is the
@@ -561,12 +631,17 @@ func (l *Loop) soon(fn func()) {
 	l.ready.PushBack(ready{cb: l.get(fn)})
 }
 
-// ready is an entry of the ready queue: a callback record, or a task to
-// step. Task steps need no record: a task is stepped at most once per
-// suspension (see Ctx.wake), so there is nothing to cancel or recycle.
+// ready is an entry of the ready queue: a callback record, a task to step,
+// or the function of a CallSoon from another goroutine with its door
+// position. Task steps need no record: a task is stepped at most once per
+// suspension (see Ctx.wake), so there is nothing to cancel or recycle. Nor
+// do calls from the door: their Handle names them by position, and
+// cancelling one blanks its entry. An all-zero entry is skipped.
 type ready struct {
-	cb   *callback
-	task *Ctx
+	cb     *callback
+	task   *Ctx
+	fn     func()
+	ticket uint64 // 1 + the door position of fn
 }
 
 // post sends an internal request through the door from any goroutine. The
@@ -574,18 +649,20 @@ type ready struct {
 func (l *Loop) post(fn func()) error {
 	cb := l.newCallback()
 	cb.fn, cb.state = fn, cbCommand
-	return l.send(cb)
+	_, err := l.send(doorItem{cb: cb})
+	return err
 }
 
-// send pushes a record through the door and wakes the loop if it is parked.
-func (l *Loop) send(cb *callback) error {
+// send pushes an item through the door, wakes the loop if it is parked, and
+// returns the item's door position.
+func (l *Loop) send(it doorItem) (uint64, error) {
 	if l.state.Load() == stateClosed {
-		return ErrClosed
+		return 0, ErrClosed
 	}
-	l.door.Push(cb)
+	pos := l.door.Push(it)
 	// The push is complete before this load: see runOnce for the other half.
 	if l.sleeping.Load() {
 		l.poller.Wake()
 	}
-	return nil
+	return pos, nil
 }

@@ -29,15 +29,13 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 		l.ready.PushBack(ready{cb: cb})
 		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
 	}
-	// Build the Handle before sending: once the record is in the door the
-	// loop may run and recycle it, changing its generation.
-	cb := l.newCallback()
-	cb.fn, cb.state = fn, cbScheduled
-	h := Handle{cb: cb, gen: cb.gen, when: noDeadline}
-	if err := l.send(cb); err != nil {
+	// Only the function travels; the loop wraps it in a record of its own
+	// when it drains the door, and the Handle names it by its position.
+	pos, err := l.send(doorItem{fn: fn})
+	if err != nil {
 		return Handle{}, err
 	}
-	return h, nil
+	return Handle{cb: l.ticket, gen: pos, when: noDeadline}, nil
 }
 
 // CallLater schedules fn to run on the loop goroutine once delay has passed
@@ -75,8 +73,10 @@ func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 	}
 	cb := l.newCallback()
 	cb.fn, cb.due, cb.state = fn, when, cbScheduled
-	h := Handle{cb: cb, gen: cb.gen, when: when} // before send, as in CallSoon
-	if err := l.send(cb); err != nil {
+	// Build the Handle before sending: once the record is in the door the
+	// loop may run and recycle it, changing its generation.
+	h := Handle{cb: cb, gen: cb.gen, when: when}
+	if _, err := l.send(doorItem{cb: cb}); err != nil {
 		return Handle{}, err
 	}
 	return h, nil
@@ -88,6 +88,6 @@ func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 // one atomic load when the door is empty.
 func (l *Loop) catchUp() {
 	if !l.door.Empty() {
-		l.drainDoor()
+		l.drainDoor(math.MaxInt)
 	}
 }

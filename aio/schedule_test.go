@@ -229,59 +229,17 @@ func TestZeroHandle(t *testing.T) {
 	if !h.When().IsZero() {
 		t.Errorf("zero Handle: When() = %v, want the zero Time", h.When())
 	}
-	if h.Cancelled() {
-		t.Error("zero Handle: Cancelled() = true")
-	}
 	l := ltLoop(t)
 	done := false
-	var onLoop []bool
+	var whenOnLoop time.Time
 	l.CallSoon(func() {
 		h.Cancel()
-		onLoop = append(onLoop, h.Cancelled(), !h.When().IsZero())
+		whenOnLoop = h.When()
 		done = true
 	})
 	ltRunUntil(t, l, func() bool { return done })
-	if onLoop[0] || onLoop[1] {
-		t.Errorf("zero Handle on the loop: Cancelled=%v, When non-zero=%v", onLoop[0], onLoop[1])
-	}
-}
-
-// Handle.Cancelled reads loop state; off the loop it panics with an error
-// matching ErrNotOnLoop.
-func TestHandleCancelledOffLoopPanics(t *testing.T) {
-	l := ltLoop(t)
-	cancelledOff := func(h Handle) (err error) {
-		defer func() {
-			r := recover()
-			if r == nil {
-				err = errors.New("no panic")
-				return
-			}
-			e, ok := r.(error)
-			if !ok || !errors.Is(e, ErrNotOnLoop) {
-				err = fmt.Errorf("panic value %#v does not match ErrNotOnLoop", r)
-			}
-		}()
-		h.Cancelled()
-		return nil
-	}
-	h, err := l.CallSoon(func() {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cancelledOff(h); err != nil {
-		t.Errorf("Cancelled before the run, from the test goroutine: %v", err)
-	}
-	var whileRunning error
-	done := false
-	l.CallSoon(func() {
-		h2, _ := l.CallLater(time.Hour, func() {})
-		whileRunning = ltOffLoop(func() error { return cancelledOff(h2) })
-		done = true
-	})
-	ltRunUntil(t, l, func() bool { return done })
-	if whileRunning != nil {
-		t.Errorf("Cancelled from another goroutine while running: %v", whileRunning)
+	if !whenOnLoop.IsZero() {
+		t.Errorf("zero Handle on the loop: When() = %v", whenOnLoop)
 	}
 }
 
@@ -427,7 +385,6 @@ func TestCancelBeforeRun(t *testing.T) {
 			badRan := 0
 			bad := func() { badRan++ }
 			var h Handle
-			var cancelledAfter bool
 			var pendingAfter int
 			done := false
 			if tc.before {
@@ -441,7 +398,6 @@ func TestCancelBeforeRun(t *testing.T) {
 				}
 				// Long enough after bad's deadline that bad would have run.
 				l.CallLater(3*time.Millisecond, func() {
-					cancelledAfter = h.Cancelled()
 					pendingAfter = l.timers.Len()
 					done = true
 				})
@@ -449,9 +405,6 @@ func TestCancelBeforeRun(t *testing.T) {
 			ltRunUntil(t, l, func() bool { return done })
 			if badRan != 0 {
 				t.Errorf("the cancelled callback ran %d times", badRan)
-			}
-			if !cancelledAfter {
-				t.Error("Cancelled() = false for a callback cancelled before it ran")
 			}
 			if pendingAfter != 0 {
 				t.Errorf("%d timers left in the heap", pendingAfter)
@@ -466,7 +419,6 @@ func TestCancelTimerInHeapAndInBatch(t *testing.T) {
 	l := ltLoop(t)
 	var log []string
 	var heapAfterCancel int
-	var cancelledB bool
 	done := false
 	l.CallSoon(func() {
 		h, _ := l.CallLater(time.Hour, func() { log = append(log, "never") })
@@ -476,7 +428,7 @@ func TestCancelTimerInHeapAndInBatch(t *testing.T) {
 
 		at := l.Now().Add(time.Millisecond)
 		var hB Handle
-		l.CallAt(at, func() { log = append(log, "A"); hB.Cancel(); cancelledB = hB.Cancelled() })
+		l.CallAt(at, func() { log = append(log, "A"); hB.Cancel() })
 		hB, _ = l.CallAt(at, func() { log = append(log, "B") })
 		l.CallAt(at, func() { log = append(log, "C") })
 		l.CallAt(at.Add(time.Millisecond), func() { done = true })
@@ -488,13 +440,10 @@ func TestCancelTimerInHeapAndInBatch(t *testing.T) {
 	if fmt.Sprint(log) != "[A C]" {
 		t.Errorf("ran %v, want [A C]", log)
 	}
-	if !cancelledB {
-		t.Error("Cancelled() = false for a due timer cancelled before it ran")
-	}
 }
 
-// Cancelling a callback that has run does nothing, and Cancelled stays
-// false.
+// Cancelling a callback that has run does nothing, on the loop and from
+// another goroutine.
 func TestCancelAfterRun(t *testing.T) {
 	l := ltLoop(t)
 	ran := map[string]int{}
@@ -503,20 +452,11 @@ func TestCancelAfterRun(t *testing.T) {
 	l.CallSoon(func() {
 		hs, _ = l.CallSoon(func() { ran["soon"]++ })
 		hl, _ = l.CallLater(0, func() { ran["later"]++ })
-		if hs.Cancelled() || hl.Cancelled() {
-			results = append(results, "Cancelled() true while pending")
-		}
 		l.CallLater(time.Millisecond, func() {
 			hs.Cancel()
 			hl.Cancel()
 			ltOffLoopDo(func() { hs.Cancel(); hl.Cancel() })
-			if hs.Cancelled() || hl.Cancelled() {
-				results = append(results, "Cancelled() true after cancelling a callback that ran")
-			}
 			l.CallSoon(func() { // after the door's cancels were received
-				if hs.Cancelled() || hl.Cancelled() {
-					results = append(results, "Cancelled() true after a cancel from another goroutine of a callback that ran")
-				}
 				results = append(results, "done")
 			})
 		})
@@ -566,9 +506,6 @@ func TestStaleHandle(t *testing.T) {
 						ltOffLoopDo(hA.Cancel)
 					} else {
 						hA.Cancel()
-					}
-					if hA.Cancelled() || hB.Cancelled() {
-						errs = append(errs, fmt.Sprintf("round %d: Cancelled() true (stale %v, new %v)", bRan, hA.Cancelled(), hB.Cancelled()))
 					}
 				})
 			}
@@ -939,7 +876,16 @@ func TestDoorCancelWakesParkedLoop(t *testing.T) {
 	l := ltLoop(t)
 	fired := false
 	h, _ := l.CallLater(time.Hour, func() { fired = true })
-	wait := ltStart(t, l, func() error { return l.RunUntil(h.Cancelled) })
+	// Run until the timer has reached the heap (it starts in the door) and
+	// the cancellation has taken it out again.
+	inHeap := false
+	cancelled := func() bool {
+		if l.timers.Len() > 0 {
+			inHeap = true
+		}
+		return inHeap && l.timers.Len() == 0
+	}
+	wait := ltStart(t, l, func() error { return l.RunUntil(cancelled) })
 	deadline := time.Now().Add(ltTimeout)
 	for !l.sleeping.Load() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Microsecond)
@@ -1007,4 +953,73 @@ func TestOrderAcrossDoor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A CallSoon from another goroutine sends no record; its Handle names the
+// call by its door position. Cancelling it must work in each place the
+// call can be: still in the door, drained into the ready queue, or run.
+func TestCancelTicket(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		drained bool // drain the door (via a loop-side CallSoon) before cancelling
+	}{
+		{"in the door", false},
+		{"drained into the ready queue", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := ltLoop(t)
+			var log []string
+			done := false
+			l.CallSoon(func() {
+				h := ltOffLoop(func() Handle {
+					h, _ := l.CallSoon(func() { log = append(log, "cancelled call ran") })
+					return h
+				})
+				other := ltOffLoop(func() Handle {
+					h, _ := l.CallSoon(func() { log = append(log, "other") })
+					return h
+				})
+				_ = other
+				if tc.drained {
+					l.CallSoon(func() { log = append(log, "loop") }) // drains the door first
+					if l.door.Empty() == false {
+						t.Error("the door was not drained")
+					}
+				}
+				h.Cancel()
+				h.Cancel() // twice: a no-op
+				l.CallLater(time.Millisecond, func() { done = true })
+			})
+			ltRunUntil(t, l, func() bool { return done })
+			want := "[other]"
+			if tc.drained {
+				want = "[other loop]"
+			}
+			if fmt.Sprint(log) != want {
+				t.Errorf("ran %v, want %s", log, want)
+			}
+			if len(l.dropped) != 0 {
+				t.Errorf("%d cancelled door positions left over", len(l.dropped))
+			}
+		})
+	}
+	t.Run("after it ran", func(t *testing.T) {
+		l := ltLoop(t)
+		ran := 0
+		var h Handle
+		h = ltOffLoop(func() Handle { h, _ := l.CallSoon(func() { ran++ }); return h })
+		stage := 0
+		l.CallSoon(func() {})
+		ltRunUntil(t, l, func() bool { return ran == 1 })
+		// A later call takes the record the first one used; the stale
+		// ticket must not cancel it.
+		l.CallSoon(func() {
+			l.CallSoon(func() { stage++ })
+			h.Cancel()
+		})
+		ltRunUntil(t, l, func() bool { return stage == 1 })
+		if ran != 1 {
+			t.Errorf("ran %d times", ran)
+		}
+	})
 }

@@ -150,6 +150,11 @@ type segment[T any] struct {
 	// pushes.
 	claimed atomic.Uint32
 
+	// base is the position (see Push) of slots[0]. It is set before the
+	// segment is published and never changes; it sits on claimed's cache
+	// line, which a producer has just written anyway.
+	base uint64
+
 	slots [segSize]slot[T]
 }
 
@@ -185,14 +190,19 @@ type Queue[T any] struct {
 	_ cpu.CacheLinePad
 }
 
-// Push adds v at the tail of the queue.
+// Push adds v at the tail of the queue and returns its position: the
+// number of values that precede it in the queue's order, counting those
+// already popped. Positions are unique, and Pop returns values in the
+// order of their positions, so the consumer can tell each value's
+// position by counting its Pops; the event loop uses a position to let a
+// producer cancel what it pushed without allocating anything to name it.
 //
 // Push may be called from any goroutine, concurrently with other
 // Pushes and with Pop and Empty. It is lock-free and never blocks. In
 // the common case it is one atomic add, a store of v and one atomic
 // store. Once in every segSize pushes, one producer allocates a new
 // segment.
-func (q *Queue[T]) Push(v T) {
+func (q *Queue[T]) Push(v T) (pos uint64) {
 	seg := q.tail.Load()
 	if seg != nil {
 		if i := seg.claimed.Add(1) - 1; i < segSize {
@@ -201,11 +211,11 @@ func (q *Queue[T]) Push(v T) {
 			s := &seg.slots[i]
 			s.val = v
 			s.ready.Store(1)
-			return
+			return seg.base + uint64(i)
 		}
 		// seg is full.
 	}
-	q.pushSlow(seg, v)
+	return q.pushSlow(seg, v)
 }
 
 // pushSlow is Push's path when seg is either nil (the queue has never
@@ -218,7 +228,7 @@ func (q *Queue[T]) Push(v T) {
 // always makes progress (lock-free), and no producer ever waits on
 // another: the only step that depends on someone else is linking next,
 // and anyone who finds it missing links it themselves.
-func (q *Queue[T]) pushSlow(seg *segment[T], v T) {
+func (q *Queue[T]) pushSlow(seg *segment[T], v T) (pos uint64) {
 	for {
 		if seg == nil {
 			seg = q.lazyInit()
@@ -230,6 +240,7 @@ func (q *Queue[T]) pushSlow(seg *segment[T], v T) {
 				// 0. Publishing v through the CAS means winning
 				// it completes this push with no further claim.
 				n := new(segment[T])
+				n.base = seg.base + segSize
 				n.claimed.Store(1)
 				n.slots[0].val = v
 				n.slots[0].ready.Store(1)
@@ -240,7 +251,7 @@ func (q *Queue[T]) pushSlow(seg *segment[T], v T) {
 					// Failing here only means another
 					// producer has already moved tail.
 					q.tail.CompareAndSwap(seg, n)
-					return
+					return n.base
 				}
 				// Another producer linked its segment first.
 				// Nobody has seen n, so dropping it is safe.
@@ -257,7 +268,7 @@ func (q *Queue[T]) pushSlow(seg *segment[T], v T) {
 			s := &seg.slots[i]
 			s.val = v
 			s.ready.Store(1)
-			return
+			return seg.base + uint64(i)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package mpsc
 
 import (
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -295,5 +296,49 @@ func TestSegmentBoundaryRace(t *testing.T) {
 		}
 		per := 1 + r%3
 		runConcurrent(t, &q, c, fill(producers, per), func(it item) bool { return it.producer < 0 })
+	}
+}
+
+// TestPushPositions checks that Push returns each value's position in pop
+// order, across segment boundaries and with concurrent producers.
+func TestPushPositions(t *testing.T) {
+	const producers, each = 8, 3 * segSize
+	// Single-producer check, where values can carry their positions.
+	var q2 Queue[uint64]
+	for i := range uint64(5*segSize + 7) {
+		if pos := q2.Push(i); pos != i {
+			t.Fatalf("Push #%d returned position %d", i, pos)
+		}
+	}
+	for i := range uint64(5*segSize + 7) {
+		if v, ok := q2.Pop(); !ok || v != i {
+			t.Fatalf("Pop #%d = %d, %v", i, v, ok)
+		}
+	}
+	// Concurrent: positions are unique and cover 0..n-1.
+	var q3 Queue[*uint64]
+	var mu sync.Mutex
+	seen := make(map[uint64]bool)
+	var wg3 sync.WaitGroup
+	for range producers {
+		wg3.Go(func() {
+			for range each {
+				p := new(uint64)
+				*p = q3.Push(p) // written after Push: read only after wg3.Wait
+				mu.Lock()
+				if seen[*p] {
+					t.Errorf("position %d returned twice", *p)
+				}
+				seen[*p] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg3.Wait()
+	for i := range uint64(producers * each) {
+		p, ok := q3.Pop()
+		if !ok || *p != i {
+			t.Fatalf("pop #%d: position %v, ok %v", i, p, ok)
+		}
 	}
 }

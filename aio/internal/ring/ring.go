@@ -89,6 +89,15 @@ func (r *Ring[T]) At(i int) T {
 	return r.buf[(r.head+i)&(len(r.buf)-1)]
 }
 
+// Set replaces the i-th element from the front with v. It panics if i is
+// out of range.
+func (r *Ring[T]) Set(i int, v T) {
+	if i < 0 || i >= r.n {
+		panic("ring: index out of range")
+	}
+	r.buf[(r.head+i)&(len(r.buf)-1)] = v
+}
+
 // Clear removes every element, keeping the buffer.
 func (r *Ring[T]) Clear() {
 	clear(r.buf)

@@ -129,6 +129,15 @@ func TestPropRingModel(t *testing.T) {
 				}
 			},
 			"Shrink": func(t *rapid.T) { r.Shrink() },
+			"Set": func(t *rapid.T) {
+				if len(model) == 0 {
+					t.Skip("empty")
+				}
+				i := rapid.IntRange(0, len(model)-1).Draw(t, "i")
+				r.Set(i, next)
+				model[i] = next
+				next++
+			},
 			"Clear": func(t *rapid.T) {
 				r.Clear()
 				model = model[:0]
