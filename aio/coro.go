@@ -77,6 +77,15 @@ func (p *coroPool) drain(l *Loop) {
 func (l *Loop) endCoro(co *coro) {
 	co.stop()
 	l.coros--
+	l.forgetCoro(co)
+}
+
+// forgetCoro clears taskG if it names co, which has ended: the runtime may
+// give its g to a new goroutine, which must not pass for the loop.
+func (l *Loop) forgetCoro(co *coro) {
+	if co.g != 0 && l.taskG.Load() == co.g {
+		l.taskG.Store(0)
+	}
 }
 
 // unwindTasks finishes every live task of a closing loop, on the thread
@@ -97,6 +106,7 @@ func (l *Loop) unwindTasks() {
 		l.current = nil
 		c.coro, co.task = nil, nil
 		l.coros--
+		l.forgetCoro(co)
 		if c.state != taskDone {
 			// The body called runtime.Goexit during unwinding; the
 			// goroutine calling Close is exiting. Record the task as lost.

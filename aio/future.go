@@ -31,22 +31,23 @@ type futureBase struct {
 	owner  *Ctx // the task whose future this is, nil for a plain future
 }
 
-// waiter is a done callback. Internal waiters (sync) are called at the moment
-// of completion and only mark a task as woken; user callbacks are scheduled
-// on the loop, in the order they were added.
+// waiter is a done callback. A user callback (fn) is scheduled on the loop
+// at completion, in the order the callbacks were added. Internal waiters
+// (task, count) act at the moment of completion and only mark a task as
+// woken, which is what keeps wake-ups exact (see docs/design.md).
 type waiter struct {
 	id    uint64
 	fn    func()
-	task  *Ctx         // if set, the waiter wakes this task (sync; no allocation)
-	count *waitCounter // if set, the waiter counts down for waitAll (sync)
-	sync  bool
+	task  *Ctx         // if set, the waiter wakes this task
+	count *waitCounter // if set, the waiter counts down for waitAll
 }
 
 func (f *futureBase) isDone() bool { return f.done.Load() == &closedChan }
 
-// addWaiter registers fn and returns its id. Loop goroutine only.
-func (f *futureBase) addWaiter(fn func(), sync bool) uint64 {
-	return f.push(waiter{fn: fn, sync: sync})
+// addWaiter registers the done callback fn and returns its id. Loop
+// goroutine only.
+func (f *futureBase) addWaiter(fn func()) uint64 {
+	return f.push(waiter{fn: fn})
 }
 
 // push appends w to the waiters and returns its new id. Most futures have
@@ -115,8 +116,6 @@ func (f *futureBase) fire(w waiter) {
 		w.task.wake()
 	case w.count != nil:
 		w.count.done(f)
-	case w.sync:
-		w.fn()
 	default:
 		f.loop.soon(w.fn)
 	}
@@ -352,7 +351,7 @@ func (f *futureBase) addDoneCallback(fn func()) (func() bool, error) {
 		f.loop.soon(fn)
 		return func() bool { return false }, nil
 	}
-	id := f.addWaiter(fn, false)
+	id := f.addWaiter(fn)
 	return func() bool {
 		if !f.loop.onLoop() {
 			return false

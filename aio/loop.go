@@ -36,7 +36,7 @@ type Loop struct {
 	// Shared with other goroutines; every access is atomic or immutable.
 	state      atomic.Int32
 	loopG      atomic.Uintptr // curg of the goroutine running the loop; 0 when not running
-	taskG      atomic.Uintptr // curg of the task coroutine being resumed; 0 otherwise
+	taskG      atomic.Uintptr // curg of the task coroutine resumed last (see step); 0 if none
 	sleeping   atomic.Bool    // the loop is parked, or about to park, in the poller
 	door       mpsc.Queue[doorItem]
 	poller     *poll.Poller

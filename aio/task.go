@@ -169,11 +169,17 @@ func (l *Loop) step(c *Ctx) {
 		c.coro.task = c
 	}
 	c.state = taskRunning
-	prev, prevG := l.current, l.taskG.Load()
+	prev := l.current
 	l.current = c
-	l.taskG.Store(c.coro.g) // zero for a new coroutine, which stores its own
+	// taskG names the coroutine being resumed (a new one stores its own).
+	// It is not cleared afterwards: a parked coroutine runs no code, so the
+	// stale value lets nobody in, and not clearing it saves an atomic
+	// exchange per step. It is cleared when a coroutine ends (endCoro),
+	// since the runtime may then give its g to a new goroutine.
+	if g := c.coro.g; g != 0 && l.taskG.Load() != g {
+		l.taskG.Store(g)
+	}
 	c.coro.next()
-	l.taskG.Store(prevG)
 	l.current = prev
 	if c.state == taskDone {
 		co := c.coro
