@@ -189,3 +189,25 @@ func BenchmarkSubmit(b *testing.B) {
 	})
 	l.RunUntil(func() bool { return ran >= b.N })
 }
+
+// BenchmarkSpawnGather100k is performance.md's spawn workload: a task
+// spawns 100k tasks that return at once, then gathers them all; ns per task.
+func BenchmarkSpawnGather100k(b *testing.B) {
+	const n = 100_000
+	body := func(*Ctx) (int, error) { return 1, nil }
+	ts := make([]*Task[int], n)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, err := Run(func(c *Ctx) (int, error) {
+			for i := range ts {
+				ts[i], _ = Spawn(c.Loop(), body)
+			}
+			_, err := Gather(c, ts...)
+			return 0, err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
+}
