@@ -513,7 +513,11 @@ func (l *Loop) drainDoor(max int) {
 // a panic the caller calls runReady again for the rest.
 func (l *Loop) runReady(n int) (rest int) {
 	rest = n
+	finished := false
 	defer func() {
+		if finished {
+			return // the common case: no recover call at all
+		}
 		if r := recover(); r != nil {
 			l.ReportError(ErrorContext{Message: "aio: panic in callback", Err: newPanicError(r)})
 		}
@@ -549,6 +553,7 @@ func (l *Loop) runReady(n int) (rest int) {
 			l.step(t)
 		}
 	}
+	finished = true
 	return 0
 }
 
