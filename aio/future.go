@@ -83,6 +83,20 @@ func (f *futureBase) removeWaiter(id uint64) bool {
 	return false
 }
 
+// removeCounter unregisters the waiter that counts for w, if any.
+func (f *futureBase) removeCounter(w *waitCounter) {
+	if f.w0.count == w {
+		f.removeWaiter(f.w0.id)
+		return
+	}
+	for _, x := range f.more {
+		if x.count == w {
+			f.removeWaiter(x.id)
+			return
+		}
+	}
+}
+
 func (f *futureBase) dropMore(i int) {
 	n := len(f.more)
 	copy(f.more[i:], f.more[i+1:])

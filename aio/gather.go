@@ -37,35 +37,39 @@ func gather[A Awaitable[T], T any](c *Ctx, aws []A, stopOnErr bool) ([]T, []erro
 	if err := c.check("Gather"); err != nil {
 		return nil, nil, err
 	}
-	fs := make([]*Future[T], len(aws))
+	bases := make([]*futureBase, len(aws))
 	for i, a := range aws {
-		if any(a) != nil { // a nil Awaitable interface has no method to call
-			fs[i] = a.future() // nil for a nil *Future or *Task
-		}
+		f := future(a)
 		switch {
-		case fs[i] == nil:
+		case f == nil:
 			return nil, nil, fmt.Errorf("%w: Gather of a nil future (argument %d)", ErrInvalidState, i)
-		case fs[i].loop != c.loop:
+		case f.loop != c.loop:
 			return nil, nil, fmt.Errorf("%w: Gather of a future that belongs to another loop (argument %d)", ErrInvalidState, i)
-		case fs[i].owner == c:
+		case f.owner == c:
 			return nil, nil, fmt.Errorf("%w: task %s gathers itself", ErrInvalidState, c.String())
 		}
-	}
-	bases := make([]*futureBase, len(fs))
-	for i, f := range fs {
 		bases[i] = &f.futureBase
 	}
 	if err := waitAll(c, bases, stopOnErr); err != nil {
 		return nil, nil, err
 	}
-	results := make([]T, len(fs))
-	errs := make([]error, len(fs))
-	for i, f := range fs {
-		if f.isDone() {
+	results := make([]T, len(aws))
+	errs := make([]error, len(aws))
+	for i, a := range aws {
+		if f := future(a); f.isDone() {
 			results[i], errs[i] = f.Result()
 		}
 	}
 	return results, errs, nil
+}
+
+// future returns a's future, or nil for a nil *Future, a nil *Task or a nil
+// Awaitable interface (which has no method to call).
+func future[A Awaitable[T], T any](a A) *Future[T] {
+	if any(a) == nil {
+		return nil
+	}
+	return a.future()
 }
 
 // waitCounter is shared by the waiters of one waitAll: n futures cost one
@@ -107,19 +111,23 @@ func waitAll(c *Ctx, fs []*futureBase, stopOnErr bool) error {
 	if w.ready() {
 		return nil
 	}
-	ids := make([]uint64, len(fs))
-	for i, f := range fs {
+	for _, f := range fs {
 		if !f.isDone() {
-			ids[i] = f.push(waiter{count: w})
+			f.push(waiter{count: w})
 		}
 	}
 	var err error
 	for err == nil && !w.ready() {
 		err = c.suspend()
 	}
-	for i, f := range fs {
-		if ids[i] != 0 && !f.isDone() {
-			f.removeWaiter(ids[i])
+	if w.pending > 0 {
+		// Returning early (a failure, or a cancellation): take the counter
+		// off the futures still pending. It is found by identity, so no
+		// ids need keeping.
+		for _, f := range fs {
+			if !f.isDone() {
+				f.removeCounter(w)
+			}
 		}
 	}
 	return err
