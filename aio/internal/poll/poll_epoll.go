@@ -108,13 +108,7 @@ func (s *pollerSys) ctl(fd int32, old, new Events) (Events, error) {
 
 func (p *Poller) wait(events []Event, timeout time.Duration) (int, error) {
 	s := &p.sys
-	if len(s.buf) != len(events) {
-		if cap(s.buf) >= len(events) {
-			s.buf = s.buf[:len(events)]
-		} else {
-			s.buf = make([]unix.EpollEvent, len(events))
-		}
-	}
+	s.buf = fit(s.buf, len(events))
 	n, err := unix.EpollWait(s.epfd, s.buf, timeoutMillis(timeout))
 	if err != nil {
 		return 0, p.waitErr("epoll_wait", err)
@@ -145,17 +139,8 @@ func (p *Poller) wait(events []Event, timeout time.Duration) (int, error) {
 }
 
 func (s *pollerSys) wakeup() error {
-	for {
-		_, err := unix.Write(s.efd, s.wbuf[:])
-		switch err {
-		case nil, unix.EAGAIN:
-			// EAGAIN: the counter is full, so efd is readable anyway.
-			return nil
-		case unix.EINTR:
-			continue
-		}
-		return os.NewSyscallError("write", err)
-	}
+	// EAGAIN: the counter is full, so efd is readable anyway.
+	return writeWake(s.efd, s.wbuf[:])
 }
 
 func (s *pollerSys) close() error {

@@ -133,13 +133,7 @@ func (s *pollerSys) ctl(fd int32, old, new Events) (Events, error) {
 
 func (p *Poller) wait(events []Event, timeout time.Duration) (int, error) {
 	s := &p.sys
-	if len(s.buf) != len(events) {
-		if cap(s.buf) >= len(events) {
-			s.buf = s.buf[:len(events)]
-		} else {
-			s.buf = make([]unix.Kevent_t, len(events))
-		}
-	}
+	s.buf = fit(s.buf, len(events))
 	var tp *unix.Timespec // nil: wait forever
 	if ns := timeoutNanos(timeout); ns >= 0 {
 		s.ts = unix.NsecToTimespec(ns)

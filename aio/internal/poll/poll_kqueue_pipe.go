@@ -44,16 +44,7 @@ func (w *kqueueWake) init(kq int) error {
 // trigger writes one byte. EAGAIN means the pipe is full, so the read end
 // is readable anyway.
 func (w *kqueueWake) trigger(int) error {
-	for {
-		_, err := unix.Write(w.w, wakeByte[:])
-		switch err {
-		case nil, unix.EAGAIN:
-			return nil
-		case unix.EINTR:
-			continue
-		}
-		return os.NewSyscallError("write", err)
-	}
+	return writeWake(w.w, wakeByte[:])
 }
 
 func (w *kqueueWake) isWake(kev *unix.Kevent_t) bool {

@@ -56,3 +56,28 @@ func closeFDs(fds ...*int) error {
 	}
 	return first
 }
+
+// fit returns buf with length n, reusing its array when it is large enough:
+// Wait's kernel event buffer follows the length of the caller's slice.
+func fit[E any](buf []E, n int) []E {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]E, n)
+}
+
+// writeWake writes b to the wake-up descriptor fd (an eventfd, or a pipe's
+// write end), retrying on EINTR. EAGAIN means the descriptor is already
+// full of wake-ups, hence readable: the wake is delivered.
+func writeWake(fd int, b []byte) error {
+	for {
+		_, err := unix.Write(fd, b)
+		switch err {
+		case nil, unix.EAGAIN:
+			return nil
+		case unix.EINTR:
+			continue
+		}
+		return os.NewSyscallError("write", err)
+	}
+}
