@@ -20,8 +20,12 @@ const (
 	stateClosed               // closed; final
 )
 
-// maxPooled bounds the loop's pool of callback records, so that a burst of
-// a million callbacks does not pin a million records for the loop's life.
+// maxPooled is what the loop's pool of callback records is trimmed to when
+// the loop goes idle. While busy the pool keeps every record it gets back,
+// so a burst of 100k timers that are then cancelled (or fire) serves the
+// next burst without allocating; when the loop is about to park, the pool
+// gives back what exceeds maxPooled, so a burst does not pin its records
+// for the loop's life.
 const maxPooled = 8192
 
 // A Loop is an event loop: it runs callbacks when they are due, fires timers,
@@ -415,6 +419,9 @@ func (l *Loop) runOnce() {
 	}
 	parked := false
 	if timeout != 0 {
+		if l.nfree > maxPooled {
+			l.trimPool() // going idle: give back what a burst left
+		}
 		// Publish that we are about to park, then look at the door again.
 		// A producer pushes before it reads sleeping, so either it sees
 		// sleeping and wakes us, or we see its item here and do not block.
@@ -586,11 +593,19 @@ func (l *Loop) recycle(cb *callback) {
 	cb.gen++
 	cb.state = cbFree
 	cb.due = noDeadline
-	if l.nfree < maxPooled {
-		cb.next = l.free
-		l.free = cb
-		l.nfree++
+	cb.next = l.free
+	l.free = cb
+	l.nfree++
+}
+
+// trimPool shortens the record pool to maxPooled records.
+func (l *Loop) trimPool() {
+	cb := l.free
+	for range maxPooled - 1 {
+		cb = cb.next
 	}
+	cb.next = nil
+	l.nfree = maxPooled
 }
 
 // cancel cancels the record's call if generation gen of it is still

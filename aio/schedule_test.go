@@ -899,26 +899,29 @@ func TestDoorCancelWakesParkedLoop(t *testing.T) {
 	}
 }
 
-// The pool of callback records stays bounded after a burst.
-func TestPoolBounded(t *testing.T) {
+// The pool of callback records keeps what a burst gives back while the loop
+// is busy (so the next burst allocates nothing), and is trimmed to
+// maxPooled when the loop goes idle.
+func TestPoolTrimmedWhenIdle(t *testing.T) {
 	l := ltLoop(t)
 	const burst = 3 * maxPooled
 	n := 0
-	var nfree int
 	l.CallSoon(func() {
 		for range burst {
 			l.CallSoon(func() { n++ })
 		}
 	})
-	ltRunUntil(t, l, func() bool {
-		if n == burst {
-			nfree = l.nfree
-			return true
-		}
-		return false
-	})
-	if nfree > maxPooled {
-		t.Fatalf("%d records pooled, want at most %d", nfree, maxPooled)
+	ltRunUntil(t, l, func() bool { return n == burst })
+	afterBurst := l.nfree // the loop is not running: safe to read
+	done := false
+	l.CallLater(time.Millisecond, func() { done = true }) // the loop parks for it
+	ltRunUntil(t, l, func() bool { return done })
+	afterIdle := l.nfree
+	if afterBurst < burst {
+		t.Errorf("after the burst the pool held %d records, want the %d the burst gave back", afterBurst, burst)
+	}
+	if afterIdle > maxPooled+1 { // +1: the timer's record, recycled after the trim
+		t.Errorf("after going idle the pool held %d records, want at most %d", afterIdle, maxPooled+1)
 	}
 }
 
