@@ -10,7 +10,7 @@ func (c *Ctx) check(fn string) error {
 	if c == nil {
 		return fmt.Errorf("%w: %s with a nil *Ctx", ErrNotInTask, fn)
 	}
-	l := c.loop
+	l := c.fut.loop
 	if l.state.Load() == stateClosed {
 		return cancelled(ErrClosed)
 	}
@@ -75,7 +75,7 @@ func Await[T any](c *Ctx, a Awaitable[T]) (T, error) {
 
 // awaitBase waits for f on behalf of the running task c.
 func (c *Ctx) awaitBase(f *futureBase) error {
-	if f.loop != c.loop {
+	if f.loop != c.fut.loop {
 		return fmt.Errorf("%w: Await of a future that belongs to another loop", ErrInvalidState)
 	}
 	if f.owner == c {
@@ -116,7 +116,7 @@ func Sleep(c *Ctx, d time.Duration) error {
 	if err := c.takeCancel(); err != nil {
 		return err
 	}
-	l := c.loop
+	l := c.fut.loop
 	cb := l.get(nil)
 	cb.task = c
 	gen := cb.gen
@@ -148,6 +148,6 @@ func Yield(c *Ctx) error {
 		return err
 	}
 	c.woken = true
-	c.loop.soonStep(c)
+	c.fut.loop.soonStep(c)
 	return c.suspend()
 }

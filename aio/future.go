@@ -26,7 +26,7 @@ type futureBase struct {
 	// channel while pending once Done was called, and &closedChan when done.
 	done   atomic.Pointer[chan struct{}]
 	w0     waiter   // the first waiter (loop goroutine only)
-	more   []waiter // the others, in order (loop goroutine only)
+	more   *[]waiter // the others, in order, if any (loop goroutine only)
 	nextID uint64
 	owner  *Ctx // the task whose future this is, nil for a plain future
 }
@@ -55,12 +55,25 @@ func (f *futureBase) addWaiter(fn func()) uint64 {
 func (f *futureBase) push(w waiter) uint64 {
 	f.nextID++
 	w.id = f.nextID
-	if f.w0.id == 0 && len(f.more) == 0 {
+	if f.w0.id == 0 && f.more == nil {
 		f.w0 = w
 	} else {
-		f.more = append(f.more, w)
+		if f.more == nil {
+			// Behind a pointer: a second waiter is rare, and a slice
+			// header in every future would cost 16 bytes each.
+			f.more = new([]waiter)
+		}
+		*f.more = append(*f.more, w)
 	}
 	return w.id
+}
+
+// others returns the waiters after the first.
+func (f *futureBase) others() []waiter {
+	if f.more == nil {
+		return nil
+	}
+	return *f.more
 }
 
 // removeWaiter unregisters the waiter with id, keeping the order of the
@@ -68,13 +81,13 @@ func (f *futureBase) push(w waiter) uint64 {
 func (f *futureBase) removeWaiter(id uint64) bool {
 	if f.w0.id == id && id != 0 {
 		f.w0 = waiter{}
-		if len(f.more) > 0 {
-			f.w0 = f.more[0]
+		if more := f.others(); len(more) > 0 {
+			f.w0 = more[0]
 			f.dropMore(0)
 		}
 		return true
 	}
-	for i, w := range f.more {
+	for i, w := range f.others() {
 		if w.id == id {
 			f.dropMore(i)
 			return true
@@ -89,7 +102,7 @@ func (f *futureBase) removeCounter(w *waitCounter) {
 		f.removeWaiter(f.w0.id)
 		return
 	}
-	for _, x := range f.more {
+	for _, x := range f.others() {
 		if x.count == w {
 			f.removeWaiter(x.id)
 			return
@@ -98,10 +111,15 @@ func (f *futureBase) removeCounter(w *waitCounter) {
 }
 
 func (f *futureBase) dropMore(i int) {
-	n := len(f.more)
-	copy(f.more[i:], f.more[i+1:])
-	f.more[n-1] = waiter{} // release fn
-	f.more = f.more[:n-1]
+	more := *f.more
+	n := len(more)
+	copy(more[i:], more[i+1:])
+	more[n-1] = waiter{} // release fn
+	if n == 1 {
+		f.more = nil
+		return
+	}
+	*f.more = more[:n-1]
 }
 
 // finish completes the future with err (nil for a result already stored by
@@ -113,7 +131,7 @@ func (f *futureBase) finish(err error, cancelledNow bool) {
 	if p := f.done.Swap(&closedChan); p != nil {
 		close(*p)
 	}
-	w0, more := f.w0, f.more
+	w0, more := f.w0, f.others()
 	f.w0, f.more = waiter{}, nil
 	if w0.id != 0 {
 		f.fire(w0)

@@ -43,7 +43,7 @@ func gather[A Awaitable[T], T any](c *Ctx, aws []A, stopOnErr bool) ([]T, []erro
 		switch {
 		case f == nil:
 			return nil, nil, fmt.Errorf("%w: Gather of a nil future (argument %d)", ErrInvalidState, i)
-		case f.loop != c.loop:
+		case f.loop != c.fut.loop:
 			return nil, nil, fmt.Errorf("%w: Gather of a future that belongs to another loop (argument %d)", ErrInvalidState, i)
 		case f.owner == c:
 			return nil, nil, fmt.Errorf("%w: task %s gathers itself", ErrInvalidState, c.String())

@@ -194,8 +194,8 @@ func TestGatherCallerCancelled(t *testing.T) {
 			}
 			// Gather's waiters were removed from the futures it left.
 			for _, fut := range []*Future[int]{f, g} {
-				if fut.w0.id != 0 || len(fut.more) != 0 {
-					t.Fatalf("a waiter of the cancelled Gather is left on a future: %+v %v", fut.w0, fut.more)
+				if fut.w0.id != 0 || len(fut.others()) != 0 {
+					t.Fatalf("a waiter of the cancelled Gather is left on a future: %+v %v", fut.w0, fut.others())
 				}
 			}
 			fxIterate(t, l, func() { f.SetResult(1); g.SetResult(2) })
@@ -217,7 +217,7 @@ func TestGatherEarlyReturnRemovesWaiters(t *testing.T) {
 	if gerr != boom {
 		t.Fatalf("Gather = %v", gerr)
 	}
-	if f.w0.id != 0 || len(f.more) != 0 {
+	if f.w0.id != 0 || len(f.others()) != 0 {
 		t.Fatal("Gather left its waiter on the pending future")
 	}
 }

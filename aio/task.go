@@ -28,8 +28,7 @@ var taskIDs atomic.Uint64
 // another task, a callback or another goroutine makes Await and the other
 // suspending functions return an error matching ErrNotInTask.
 type Ctx struct {
-	loop  *Loop
-	fut   *futureBase // the task's future
+	fut   *futureBase // the task's future; fut.loop is the task's loop
 	impl  taskImpl    // the typed *Task[T] around this Ctx
 	id    uint64
 	name  atomic.Pointer[string]
@@ -123,7 +122,7 @@ func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Tas
 	t.fut.loop = l
 	t.fut.owner = &t.c
 	c := &t.c
-	c.loop, c.fut, c.impl = l, &t.fut.futureBase, t
+	c.fut, c.impl = &t.fut.futureBase, t
 	c.id = taskIDs.Add(1)
 	if l.onLoop() {
 		l.catchUp()
@@ -204,7 +203,7 @@ func (t *Task[T]) runBody() {
 				err = newPanicError(r)
 			} else {
 				err = fmt.Errorf("aio: task %s called runtime.Goexit", c.String())
-				c.loop.runErr = fmt.Errorf("%w: task %s called runtime.Goexit, which ends the loop goroutine", ErrClosed, c.String())
+				c.fut.loop.runErr = fmt.Errorf("%w: task %s called runtime.Goexit, which ends the loop goroutine", ErrClosed, c.String())
 			}
 		}
 		t.complete(v, err)
@@ -217,12 +216,12 @@ func (t *Task[T]) runBody() {
 func (t *Task[T]) complete(v T, err error) {
 	c := &t.c
 	c.state = taskDone
-	c.loop.tasks.remove(c)
+	c.fut.loop.tasks.remove(c)
 	isCancel := err != nil && errors.Is(err, context.Canceled)
 	t.fut.result = v
 	t.fut.finish(err, isCancel)
 	if err != nil && !isCancel {
-		c.loop.noteFailed(c)
+		c.fut.loop.noteFailed(c)
 	}
 }
 
@@ -256,7 +255,7 @@ func (t *Task[T]) SetName(name string) { t.c.name.Store(&name) }
 func (t *Task[T]) String() string { return t.c.String() }
 
 // Loop returns the loop the task runs on.
-func (t *Task[T]) Loop() *Loop { return t.c.loop }
+func (t *Task[T]) Loop() *Loop { return t.c.fut.loop }
 
 // Cancel asks the task to stop, with cause (context.Canceled if nil). The
 // Await, Sleep or Yield that the task is suspended in (or, if it is not
@@ -272,11 +271,11 @@ func (t *Task[T]) Loop() *Loop { return t.c.loop }
 // result only says that the task was not done when Cancel was called.
 func (t *Task[T]) Cancel(cause error) bool {
 	c := &t.c
-	if !c.loop.onLoop() {
+	if !c.fut.loop.onLoop() {
 		if t.fut.isDone() {
 			return false
 		}
-		return c.loop.post(func() { c.cancel(cause) }) == nil
+		return c.fut.loop.post(func() { c.cancel(cause) }) == nil
 	}
 	return c.cancel(cause)
 }
@@ -347,7 +346,7 @@ func (t *Task[T]) AddDoneCallback(fn func()) (remove func() bool, err error) {
 }
 
 // Loop returns the loop the task runs on.
-func (c *Ctx) Loop() *Loop { return c.loop }
+func (c *Ctx) Loop() *Loop { return c.fut.loop }
 
 // Task returns the task this Ctx belongs to.
 func (c *Ctx) Task() AnyTask { return c.impl }
@@ -366,7 +365,7 @@ func (c *Ctx) String() string {
 }
 
 func (c *Ctx) mustBeOnLoop(method string) {
-	if !c.loop.onLoop() {
+	if !c.fut.loop.onLoop() {
 		panic(notOnLoop(method))
 	}
 }
@@ -379,7 +378,7 @@ func (c *Ctx) wake() {
 		return
 	}
 	c.woken = true
-	c.loop.soonStep(c)
+	c.fut.loop.soonStep(c)
 }
 
 // CurrentTask returns the task that is running, or nil when the caller is

@@ -1161,7 +1161,7 @@ func TestAwaitWithdrawnCancelsKeepOneWaiter(t *testing.T) {
 		if f.w0.id != 0 {
 			n++
 		}
-		n += len(f.more)
+		n += len(f.others())
 	})
 	if n != 1 {
 		t.Fatalf("the future holds %d waiters for one suspended Await, want 1", n)
