@@ -25,7 +25,7 @@ type futureBase struct {
 	// done is nil while pending with no Done channel, a pointer to the Done
 	// channel while pending once Done was called, and &closedChan when done.
 	done   atomic.Pointer[chan struct{}]
-	w0     waiter   // the first waiter (loop goroutine only)
+	w0     waiter    // the first waiter (loop goroutine only)
 	more   *[]waiter // the others, in order, if any (loop goroutine only)
 	nextID uint64
 	owner  *Ctx // the task whose future this is, nil for a plain future
