@@ -43,7 +43,8 @@ func (l *Loop) newCoro() *coro {
 
 // coroPool keeps finished coroutines for reuse. Loop goroutine only.
 type coroPool struct {
-	idle []*coro
+	idle    []*coro
+	noReuse bool // tests and benchmarks: end every coroutine, reuse none
 }
 
 func (p *coroPool) get(l *Loop) *coro {
@@ -57,7 +58,7 @@ func (p *coroPool) get(l *Loop) *coro {
 }
 
 func (p *coroPool) put(l *Loop, co *coro) {
-	if len(p.idle) < maxIdleCoros {
+	if len(p.idle) < maxIdleCoros && !p.noReuse {
 		p.idle = append(p.idle, co)
 		return
 	}

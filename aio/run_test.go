@@ -529,3 +529,86 @@ func TestLoopThreadLockScenariosDoNotCrash(t *testing.T) {
 		})
 	}
 }
+
+// The first SIGINT cancels Run's main task; a second one has SIGINT's
+// default effect and ends the process at once, even if the main task
+// ignores its cancellation. Run in a child copy of the test binary, since
+// the second signal kills it.
+func TestRunSecondSIGINTEndsProcess(t *testing.T) {
+	const env = "AIO_FX_SIGINT_CHILD"
+	if os.Getenv(env) != "" {
+		Run(func(c *Ctx) (int, error) {
+			fmt.Println("ready")
+			for { // a main task that ignores cancellation
+				if err := Sleep(c, 5*time.Millisecond); err != nil {
+					fmt.Println("cancelled:", Cause(err) == ErrInterrupted)
+				}
+			}
+		})
+		os.Exit(0) // not reached
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestRunSecondSIGINTEndsProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 64)
+	go func() {
+		buf := make([]byte, 4096)
+		var acc string
+		for {
+			n, err := out.Read(buf)
+			acc += string(buf[:n])
+			for {
+				i := strings.IndexByte(acc, '\n')
+				if i < 0 {
+					break
+				}
+				lines <- acc[:i]
+				acc = acc[i+1:]
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
+	expect := func(want string) {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					t.Fatalf("the child exited without printing %q", want)
+				}
+				if line == want {
+					return
+				}
+			case <-timeout:
+				cmd.Process.Kill()
+				t.Fatalf("the child did not print %q within 10s", want)
+			}
+		}
+	}
+	expect("ready")
+	cmd.Process.Signal(os.Interrupt)
+	expect("cancelled: true") // the first SIGINT cancelled main, with its cause
+	cmd.Process.Signal(os.Interrupt)
+	for range lines {
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("the child exited with %v after the second SIGINT, want death by SIGINT", err)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+		t.Fatalf("the child ended with %v, want death by SIGINT", ee)
+	}
+}
