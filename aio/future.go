@@ -254,7 +254,7 @@ func (f *futureBase) lateSet(err error) {
 // receives the request, which then does nothing.
 func (f *Future[T]) Cancel(cause error) bool {
 	if f.owner != nil {
-		return f.owner.cancel(cause)
+		return f.owner.impl.Cancel(cause) // a task's rules, and its routing off the loop
 	}
 	if !f.loop.onLoop() {
 		if f.isDone() {

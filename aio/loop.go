@@ -164,11 +164,20 @@ func (l *Loop) run(method string, done func() bool) (err error) {
 	}
 	normal := false
 	defer func() {
-		if !normal {
-			l.abandon()
+		if normal {
+			l.leave()
 			return
 		}
-		l.leave()
+		if r := recover(); r != nil {
+			// A panic reached the run: from done, since callbacks and
+			// task bodies are recovered where they run. The goroutine
+			// may survive it (its caller may recover), so leave the loop
+			// idle and usable, and let the panic go on.
+			l.stopping = false
+			l.leave()
+			panic(r)
+		}
+		l.abandon() // runtime.Goexit: the goroutine is going away
 	}()
 	for done == nil || !done() {
 		l.runOnce()

@@ -734,3 +734,29 @@ func fxGettid() int {
 	id, _ := ltTid()
 	return id
 }
+
+// A panic in RunUntil's condition reaches the caller, and the loop stays
+// usable: idle, not closed, and its goroutine's thread unlocked.
+func TestRunUntilConditionPanics(t *testing.T) {
+	l := ltLoop(t)
+	ran := 0
+	l.CallSoon(func() { ran++ })
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Fatalf("recovered %v, want the condition's panic", r)
+			}
+		}()
+		l.RunUntil(func() bool {
+			if ran > 0 {
+				panic("boom")
+			}
+			return false
+		})
+	}()
+	if l.IsClosed() || l.IsRunning() {
+		t.Fatalf("after the panic: closed %v, running %v; want idle", l.IsClosed(), l.IsRunning())
+	}
+	l.CallSoon(func() { ran++ })
+	ltRunUntil(t, l, func() bool { return ran == 2 })
+}
