@@ -65,11 +65,11 @@ type Loop struct {
 	// the lock is kept after the run while any task coroutine exists, because
 	// the runtime resumes a coroutine only on the thread that created it.
 	// Written only while the loop is not running or by the loop goroutine.
-	home    atomic.Uintptr // curg of the goroutine that holds the lock; 0 if none
-	closeMu sync.Mutex     // serialises Close (never taken by a running loop)
-	coros   int            // live task coroutines (running, suspended or pooled)
-	tasks   taskSet        // live tasks: spawned and not done
-	current *Ctx           // the task being resumed, nil otherwise
+	home    atomic.Uint64 // id of the goroutine that holds the lock (see goid); 0 if none
+	closeMu sync.Mutex    // serialises Close (never taken by a running loop)
+	coros   int           // live task coroutines (running, suspended or pooled)
+	tasks   taskSet       // live tasks: spawned and not done
+	current *Ctx          // the task being resumed, nil otherwise
 	cpool   coroPool
 	failed  []*Ctx // tasks that failed, to report if nobody retrieves the error
 	runErr  error  // set when a run ended abnormally (runtime.Goexit in a task)
@@ -211,15 +211,18 @@ func (l *Loop) enter(method string) error {
 		return ErrRunning
 	}
 	// The CAS orders this run after the previous run's leave, so the
-	// loop-only fields below are ours now.
-	if h := l.home.Load(); h != 0 && h != g {
+	// loop-only fields below are ours now. The home goroutine is named by
+	// its id, never reused (see goid): a goroutine that exited with tasks
+	// still bound must not be mistaken for a newcomer that got its g.
+	id := goid()
+	if h := l.home.Load(); h != 0 && h != id {
 		l.state.Store(stateIdle)
 		return fmt.Errorf("%w: %s: %d suspended tasks are bound to the OS thread of the goroutine that last ran the loop; run it from that goroutine",
 			ErrNotOnLoop, method, l.tasks.len())
 	}
 	if l.home.Load() == 0 {
 		running.pin()
-		l.home.Store(g)
+		l.home.Store(id)
 	}
 	l.loopG.Store(g)
 	running.add(l)
@@ -367,10 +370,10 @@ func (l *Loop) Close() error {
 		}
 		break // closed before: only the work a refused Close left remains
 	}
-	g := curg()
+	id := goid()
 	var err error
 	if l.coros > 0 {
-		if g == l.home.Load() {
+		if id == l.home.Load() {
 			l.unwindTasks()
 			l.ready.Clear() // the steps and callbacks the unwinding queued
 		} else {
@@ -378,7 +381,7 @@ func (l *Loop) Close() error {
 				ErrNotOnLoop, l.tasks.len())
 		}
 	}
-	if l.coros == 0 && g == l.home.Load() {
+	if l.coros == 0 && id == l.home.Load() {
 		running.unpin()
 		l.home.Store(0)
 	}
