@@ -14,6 +14,8 @@ type CancelledError struct {
 	Cause error // why; context.Canceled when the canceller gave no cause
 }
 
+// Error returns "aio: cancelled", followed by the cause if it is not
+// context.Canceled.
 func (e *CancelledError) Error() string {
 	if e.Cause == nil || e.Cause == context.Canceled {
 		return "aio: cancelled"

@@ -55,6 +55,7 @@ type PanicError struct {
 	Stack []byte // the stack at the panic, as runtime/debug.Stack formats it
 }
 
+// Error returns "aio: panic: " and the panic value; the stack is in Stack.
 func (e *PanicError) Error() string { return fmt.Sprintf("aio: panic: %v", e.Value) }
 
 // Unwrap returns the panic value if it is an error, so that errors.Is and
