@@ -34,6 +34,15 @@ func (c *Ctx) suspend() error {
 	return c.takeCancel()
 }
 
+// begin is where a suspending function starts: the caller must be c's task,
+// and a pending cancellation is returned at once.
+func (c *Ctx) begin(fn string) error {
+	if err := c.check(fn); err != nil {
+		return err
+	}
+	return c.takeCancel()
+}
+
 // takeCancel consumes a pending cancellation.
 func (c *Ctx) takeCancel() error {
 	if !c.mustCancel {
@@ -60,10 +69,7 @@ func Await[T any](c *Ctx, a Awaitable[T]) (T, error) {
 	if err := c.check("Await"); err != nil {
 		return zero, err
 	}
-	var f *Future[T]
-	if a != nil {
-		f = a.future()
-	}
+	f := future(a)
 	if f == nil {
 		return zero, fmt.Errorf("%w: Await of a nil future", ErrInvalidState)
 	}
@@ -110,21 +116,14 @@ func Sleep(c *Ctx, d time.Duration) error {
 	if d <= 0 {
 		return Yield(c)
 	}
-	if err := c.check("Sleep"); err != nil {
-		return err
-	}
-	if err := c.takeCancel(); err != nil {
+	if err := c.begin("Sleep"); err != nil {
 		return err
 	}
 	l := c.fut.loop
 	cb := l.get(nil)
 	cb.task = c
 	gen := cb.gen
-	when := l.now() + int64(d)
-	if when < 0 { // overflow: sleep forever
-		when = 1<<63 - 1
-	}
-	l.timers.Push(&cb.timer, when)
+	l.timers.Push(&cb.timer, l.after(d))
 	// The timer's record is recycled, changing its generation, when it
 	// fires. Until then a wake-up without a cancellation (one withdrawn
 	// with Uncancel) is not the end of the sleep.
@@ -141,10 +140,7 @@ func Sleep(c *Ctx, d time.Duration) error {
 // was ready when it was called (asyncio's sleep(0)), then resumes it. It
 // returns nil, or the task's cancellation, or the errors of Await for misuse.
 func Yield(c *Ctx) error {
-	if err := c.check("Yield"); err != nil {
-		return err
-	}
-	if err := c.takeCancel(); err != nil {
+	if err := c.begin("Yield"); err != nil {
 		return err
 	}
 	c.woken = true

@@ -103,11 +103,9 @@ func (l *Loop) unwindTasks() {
 		}
 		co := c.coro
 		l.current = c
-		co.stop() // runs the body to its end; runBody completes the task
+		l.endCoro(co) // runs the body to its end; runBody completes the task
 		l.current = nil
 		c.coro, co.task = nil, nil
-		l.coros--
-		l.forgetCoro(co)
 		if c.state != taskDone {
 			// The body called runtime.Goexit during unwinding; the
 			// goroutine calling Close is exiting. Record the task as lost.

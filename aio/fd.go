@@ -8,11 +8,11 @@ import (
 
 // fdWatch is the loop's record of one watched file descriptor.
 type fdWatch struct {
-	fd             int
 	reader, writer func()
-	// The records that carry reader and writer through the ready queue are
-	// made once per watch and reused, since a readiness callback is called
-	// again every iteration while its descriptor stays ready.
+	// readFn and writeFn are what the ready queue carries: made once per
+	// watch, since a readiness callback is queued again every iteration
+	// while its descriptor stays ready, and they look the callback up when
+	// they run, so one removed meanwhile is not called.
 	readFn, writeFn func()
 }
 
@@ -60,7 +60,7 @@ func (l *Loop) watch(method string, fd int, fn func(), ev poll.Events) error {
 		if err := l.poller.Add(fd, ev); err != nil {
 			return fmt.Errorf("aio: %s: %w", method, err)
 		}
-		w = &fdWatch{fd: fd}
+		w = &fdWatch{}
 		w.readFn = func() {
 			if w.reader != nil {
 				w.reader()
@@ -77,11 +77,7 @@ func (l *Loop) watch(method string, fd int, fn func(), ev poll.Events) error {
 			return fmt.Errorf("aio: %s: %w", method, err)
 		}
 	}
-	if ev == poll.Read {
-		w.reader = fn
-	} else {
-		w.writer = fn
-	}
+	*w.callback(ev) = fn
 	return nil
 }
 
@@ -93,11 +89,7 @@ func (l *Loop) unwatch(method string, fd int, ev poll.Events) (bool, error) {
 	if w == nil || w.events()&ev == 0 {
 		return false, nil
 	}
-	if ev == poll.Read {
-		w.reader = nil
-	} else {
-		w.writer = nil
-	}
+	*w.callback(ev) = nil
 	var err error
 	if rest := w.events(); rest == 0 {
 		delete(l.fds, fd)
@@ -109,6 +101,14 @@ func (l *Loop) unwatch(method string, fd int, ev poll.Events) (bool, error) {
 		return true, fmt.Errorf("aio: %s: %w", method, err)
 	}
 	return true, nil
+}
+
+// callback returns the reader or the writer field, for ev Read or Write.
+func (w *fdWatch) callback(ev poll.Events) *func() {
+	if ev == poll.Read {
+		return &w.reader
+	}
+	return &w.writer
 }
 
 func (w *fdWatch) events() poll.Events {

@@ -187,13 +187,7 @@ func (f *Future[T]) Loop() *Loop { return f.loop }
 // was cancelled, silently (the canceller won a fair race); otherwise the
 // loop's error handler is told, since two completions are a bug.
 func (f *Future[T]) SetResult(v T) error {
-	if f.owner != nil {
-		return fmt.Errorf("%w: SetResult on the future of a task", ErrInvalidState)
-	}
-	if !f.loop.onLoop() {
-		return f.loop.post(func() { f.lateSet(f.setResult(v)) })
-	}
-	return f.setResult(v)
+	return f.set("SetResult", v, nil)
 }
 
 // SetError completes f with the error err. A nil err is refused with an
@@ -202,28 +196,29 @@ func (f *Future[T]) SetError(err error) error {
 	if err == nil {
 		return fmt.Errorf("%w: SetError with a nil error", ErrInvalidState)
 	}
+	var zero T
+	return f.set("SetError", zero, err)
+}
+
+// set is SetResult and SetError: on the loop it completes f at once; from
+// another goroutine it sends the completion through the door.
+func (f *Future[T]) set(method string, v T, err error) error {
 	if f.owner != nil {
-		return fmt.Errorf("%w: SetError on the future of a task", ErrInvalidState)
+		return fmt.Errorf("%w: %s on the future of a task", ErrInvalidState, method)
 	}
 	if !f.loop.onLoop() {
-		return f.loop.post(func() { f.lateSet(f.setError(err)) })
+		return f.loop.post(func() { f.lateSet(f.complete(method, v, err)) })
 	}
-	return f.setError(err)
+	return f.complete(method, v, err)
 }
 
-func (f *Future[T]) setResult(v T) error {
+// complete stores the outcome and finishes f, unless f is done already.
+// Loop goroutine only.
+func (f *Future[T]) complete(method string, v T, err error) error {
 	if f.isDone() {
-		return f.doneError("SetResult")
+		return f.doneError(method)
 	}
 	f.result = v
-	f.finish(nil, false)
-	return nil
-}
-
-func (f *Future[T]) setError(err error) error {
-	if f.isDone() {
-		return f.doneError("SetError")
-	}
 	f.finish(err, false)
 	return nil
 }

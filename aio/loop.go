@@ -405,11 +405,7 @@ func (l *Loop) shutdown() {
 	l.free, l.nfree = nil, 0
 	clear(l.fds)
 	l.poller.Close()
-	select {
-	case <-l.closed:
-	default:
-		close(l.closed)
-	}
+	close(l.closed) // once: shutdown runs at the loop's only move to closed
 }
 
 // runOnce is one iteration, as in asyncio's _run_once and libuv's uv_run:
@@ -657,10 +653,12 @@ func (l *Loop) cancelTicket(pos uint64) {
 	}
 }
 
-// soon queues fn to run in the next batch. Loop goroutine only; it is the
-// allocation-free path that futures and tasks use.
-func (l *Loop) soon(fn func()) {
-	l.ready.PushBack(ready{cb: l.get(fn)})
+// soon queues fn to run in the next batch and returns its record. Loop
+// goroutine only; it allocates nothing in steady state.
+func (l *Loop) soon(fn func()) *callback {
+	cb := l.get(fn)
+	l.ready.PushBack(ready{cb: cb})
+	return cb
 }
 
 // ready is an entry of the ready queue: a callback record, a task to step,

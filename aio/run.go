@@ -75,17 +75,14 @@ func (l *Loop) Shutdown() error {
 	if err := l.RunUntil(func() bool { return l.tasks.len() == 0 }); err != nil {
 		return err
 	}
-	// One more iteration runs the done callbacks the last tasks scheduled.
-	if err := l.Stop(); err != nil {
-		return err
-	}
-	if err := l.RunForever(); err != nil {
-		return err
-	}
+	// One more iteration runs the done callbacks the last tasks scheduled,
+	// then the report, queued behind them.
 	if _, err := l.CallSoon(l.reportFailed); err != nil {
 		return err
 	}
-	l.Stop()
+	if err := l.Stop(); err != nil {
+		return err
+	}
 	return l.RunForever()
 }
 
@@ -125,12 +122,9 @@ func cancelOnInterrupt(t AnyTask) (stop func()) {
 // an error matching ErrInvalidState, since a is not done.
 func RunUntilComplete[T any](l *Loop, a Awaitable[T]) (T, error) {
 	var zero T
-	var f *Future[T]
-	if a != nil {
-		f = a.future()
-	}
+	f := future(a)
 	if f == nil || f.loop != l {
-		return zero, errors.Join(ErrInvalidState, errors.New("aio: RunUntilComplete of a nil future or one of another loop"))
+		return zero, fmt.Errorf("%w: RunUntilComplete of a nil future or one of another loop", ErrInvalidState)
 	}
 	if err := l.RunUntil(f.isDone); err != nil {
 		return zero, err

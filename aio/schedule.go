@@ -25,12 +25,11 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 	}
 	if l.onLoop() {
 		l.catchUp()
-		cb := l.get(fn)
-		l.ready.PushBack(ready{cb: cb})
+		cb := l.soon(fn)
 		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
 	}
-	// Only the function travels; the loop wraps it in a record of its own
-	// when it drains the door, and the Handle names it by its position.
+	// Only the function travels: the loop queues it as it is when it
+	// drains the door, and the Handle names it by its door position.
 	pos, err := l.send(doorItem{fn: fn})
 	if err != nil {
 		return Handle{}, err
@@ -44,14 +43,20 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 // the same time run in the order they were scheduled. Goroutines and errors
 // are as for CallSoon.
 func (l *Loop) CallLater(delay time.Duration, fn func()) (Handle, error) {
-	delay = max(delay, 0)
-	when := l.now()
-	if when > math.MaxInt64-int64(delay) {
-		when = math.MaxInt64
-	} else {
-		when += int64(delay)
+	return l.callAt(l.after(delay), fn)
+}
+
+// after returns the loop time d from now, saturating at the end of time; a
+// negative d means now.
+func (l *Loop) after(d time.Duration) int64 {
+	now := l.now()
+	if d <= 0 {
+		return now
 	}
-	return l.callAt(when, fn)
+	if now > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }
 
 // CallAt schedules fn to run on the loop goroutine at t on the loop's clock
