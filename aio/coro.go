@@ -95,6 +95,10 @@ func (l *Loop) forgetCoro(co *coro) {
 // later one) return a *CancelledError whose cause is ErrClosed, and lets the
 // body run to its end.
 func (l *Loop) unwindTasks() {
+	// The unwinding bodies must not pass for the loop (taskG may still name
+	// one of them): what they schedule goes to the door, closed, and fails
+	// with ErrClosed.
+	l.taskG.Store(0)
 	l.cpool.drain(l)
 	for c := l.tasks.head; c != nil; c = l.tasks.head {
 		if c.coro == nil {

@@ -137,10 +137,6 @@ func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Tas
 
 // startTask registers a new task and queues its first step. Loop goroutine.
 func (l *Loop) startTask(c *Ctx) {
-	if l.state.Load() == stateClosed {
-		c.impl.abort(cancelled(ErrClosed))
-		return
-	}
 	l.tasks.add(c)
 	c.woken = true
 	l.soonStep(c)

@@ -1242,3 +1242,33 @@ func TestStaleAwaitWaiterDoesNotWakeLaterSleep(t *testing.T) {
 		t.Fatalf("Sleep(%v) = %v after %v: woken by a stale waiter of the earlier Await", d, sleepErr, slept)
 	}
 }
+
+// A task that Close unwinds cannot schedule more work: the loop is closed,
+// so its CallSoon and Spawn fail with ErrClosed rather than queue work that
+// will never run.
+func TestUnwoundTaskCannotSchedule(t *testing.T) {
+	l, err := NewLoop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var callErr, spawnErr error
+	Spawn(l, func(c *Ctx) (int, error) {
+		err := Sleep(c, time.Hour)
+		_, callErr = l.CallSoon(func() {})
+		_, spawnErr = Spawn(l, func(*Ctx) (int, error) { return 0, nil })
+		return 0, err
+	})
+	l.CallLater(time.Millisecond, func() { l.Stop() })
+	if err := l.RunForever(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil { // on the goroutine that ran it: unwinds
+		t.Fatal(err)
+	}
+	if !errors.Is(callErr, ErrClosed) {
+		t.Errorf("CallSoon during unwinding: %v, want ErrClosed", callErr)
+	}
+	if !errors.Is(spawnErr, ErrClosed) {
+		t.Errorf("Spawn during unwinding: %v, want ErrClosed", spawnErr)
+	}
+}
