@@ -653,12 +653,10 @@ func (l *Loop) cancelTicket(pos uint64) {
 	}
 }
 
-// soon queues fn to run in the next batch and returns its record. Loop
-// goroutine only; it allocates nothing in steady state.
-func (l *Loop) soon(fn func()) *callback {
-	cb := l.get(fn)
-	l.ready.PushBack(ready{cb: cb})
-	return cb
+// soon queues fn to run in the next batch. Loop goroutine only; it
+// allocates nothing in steady state.
+func (l *Loop) soon(fn func()) {
+	l.ready.PushBack(ready{cb: l.get(fn)})
 }
 
 // ready is an entry of the ready queue: a callback record, a task to step,

@@ -25,7 +25,10 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 	}
 	if l.onLoop() {
 		l.catchUp()
-		cb := l.soon(fn)
+		// What soon does, written out: soon does not inline, and this is
+		// the loop's hottest path.
+		cb := l.get(fn)
+		l.ready.PushBack(ready{cb: cb})
 		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
 	}
 	// Only the function travels: the loop queues it as it is when it
