@@ -57,6 +57,17 @@
 // behind it rely on that same wake-up, so the loop cannot sleep
 // through any of them. TestWakeProtocol exercises this.
 //
+// Empty is the wrong question for ordering, though. A consumer that wants to
+// act on something of its own after everything pushed before that moment
+// (the loop scheduling a callback of its own, which must run after a
+// callback another goroutine scheduled first) must not trust an "empty for
+// now": the paused producer may hide values whose Push has returned. Pending
+// answers that question: it reports every claimed slot, published or not,
+// so when it reports false nothing pushed before the call is left in the
+// queue. The event loop pushes its own work into the queue, behind the
+// claimed slots, while Pending reports true (see the aio package's design
+// notes); Reserve lets tests hold a producer between claim and publish.
+//
 // # Measurements
 //
 // The designs were implemented and compared with BenchmarkSubmit in
@@ -101,6 +112,7 @@
 package mpsc
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
@@ -142,7 +154,7 @@ type segment[T any] struct {
 	// Claims past the end own nothing and only tell the claimant to
 	// move on. A goroutine makes at most one failed claim per segment,
 	// because the Push that made it does not return before tail has
-	// moved past the segment (see pushSlow). So the counter cannot
+	// moved past the segment (see claimSlow). So the counter cannot
 	// wrap.
 	//
 	// claimed shares a cache line with next and slots[0:3]. Padding
@@ -177,6 +189,12 @@ type Queue[T any] struct {
 	// hardware.
 	head atomic.Pointer[segment[T]]
 	idx  int
+
+	// holes are slots before head/idx that the consumer passed while
+	// their producers had claimed them and not yet published them, in
+	// position order (see Pop). Consumer only. They are few: at most one
+	// per producer in the middle of a Push.
+	holes []hole[T]
 
 	_ cpu.CacheLinePad
 
@@ -215,20 +233,48 @@ func (q *Queue[T]) Push(v T) (pos uint64) {
 		}
 		// seg is full.
 	}
-	return q.pushSlow(seg, v)
+	s, pos := q.claimSlow(seg)
+	s.val = v
+	s.ready.Store(1)
+	return pos
 }
 
-// pushSlow is Push's path when seg is either nil (the queue has never
-// been used) or full.
+// Reserve claims the next position as Push does, but leaves the slot
+// unpublished, and returns the position and a function that publishes v
+// there. Until publish is called the slot hides itself, and every slot
+// claimed after it, from Pop and Empty, exactly as a producer preempted in
+// the middle of Push does; Pending reports it. Reserve exists so that tests
+// can hold a producer at that point deterministically. publish must be
+// called exactly once. Any goroutine.
+func (q *Queue[T]) Reserve() (pos uint64, publish func(v T)) {
+	var s *slot[T]
+	seg := q.tail.Load()
+	if seg != nil {
+		if i := seg.claimed.Add(1) - 1; i < segSize {
+			s, pos = &seg.slots[i], seg.base+uint64(i)
+		}
+	}
+	if s == nil {
+		s, pos = q.claimSlow(seg)
+	}
+	return pos, func(v T) {
+		s.val = v
+		s.ready.Store(1)
+	}
+}
+
+// claimSlow is the claim of Push and Reserve when seg is either nil (the
+// queue has never been used) or full. It returns the claimed slot, which
+// the caller fills and publishes, and its position.
 //
-// Every pass through the loop either completes the push or moves
-// q.tail forward past a full segment, whether this producer moves it
-// or another one does. A pass fails only because other producers have
-// filled a whole segment in the meantime. So the queue as a whole
-// always makes progress (lock-free), and no producer ever waits on
-// another: the only step that depends on someone else is linking next,
-// and anyone who finds it missing links it themselves.
-func (q *Queue[T]) pushSlow(seg *segment[T], v T) (pos uint64) {
+// Every pass through the loop either claims a slot or moves q.tail forward
+// past a full segment, whether this producer moves it or another one does.
+// A pass fails only because other producers have filled a whole segment in
+// the meantime. So the queue as a whole always makes progress (lock-free),
+// and no producer ever waits on another: the only step that depends on
+// someone else is linking next, and anyone who finds it missing links it
+// themselves.
+func (q *Queue[T]) claimSlow(seg *segment[T]) (*slot[T], uint64) {
 	for {
 		if seg == nil {
 			seg = q.lazyInit()
@@ -236,14 +282,12 @@ func (q *Queue[T]) pushSlow(seg *segment[T], v T) (pos uint64) {
 			// seg is full.
 			next := seg.next.Load()
 			if next == nil {
-				// Link a new segment that already holds v in slot
-				// 0. Publishing v through the CAS means winning
-				// it completes this push with no further claim.
+				// Link a new segment whose slot 0 is already
+				// claimed by us: winning the CAS completes the
+				// claim with no further atomic add.
 				n := new(segment[T])
 				n.base = seg.base + segSize
 				n.claimed.Store(1)
-				n.slots[0].val = v
-				n.slots[0].ready.Store(1)
 				if testHookBeforeLink != nil {
 					testHookBeforeLink()
 				}
@@ -251,7 +295,7 @@ func (q *Queue[T]) pushSlow(seg *segment[T], v T) (pos uint64) {
 					// Failing here only means another
 					// producer has already moved tail.
 					q.tail.CompareAndSwap(seg, n)
-					return n.base
+					return &n.slots[0], n.base
 				}
 				// Another producer linked its segment first.
 				// Nobody has seen n, so dropping it is safe.
@@ -265,15 +309,12 @@ func (q *Queue[T]) pushSlow(seg *segment[T], v T) (pos uint64) {
 			seg = q.tail.Load()
 		}
 		if i := seg.claimed.Add(1) - 1; i < segSize {
-			s := &seg.slots[i]
-			s.val = v
-			s.ready.Store(1)
-			return seg.base + uint64(i)
+			return &seg.slots[i], seg.base + uint64(i)
 		}
 	}
 }
 
-// testHookBeforeLink, if set, runs in pushSlow just before the CAS
+// testHookBeforeLink, if set, runs in claimSlow just before the CAS
 // that links a new segment. Tests use it to lose that race on purpose.
 // It is only read on the once-per-segment slow path.
 var testHookBeforeLink func()
@@ -294,61 +335,228 @@ func (q *Queue[T]) lazyInit() *segment[T] {
 	return q.tail.Load()
 }
 
-// Pop removes and returns the value at the head of the queue. It
-// returns ok == false if the queue is empty, or if the next value's
-// Push has claimed its slot but not yet published it. See the package
-// documentation for why the event loop may treat that as empty.
+// hole is a slot that the consumer passed while its producer had claimed it
+// and not yet published it.
+type hole[T any] struct {
+	seg *segment[T]
+	i   int
+}
+
+// maxScan is how far past an unpublished slot the consumer looks for a
+// published one to take instead.
+const maxScan = 64
+
+// Pop removes and returns the next value: the value at the head of the
+// queue, or, if the producer of the head slot has claimed it but not
+// published it yet, the first published value claimed after it (within
+// maxScan slots). It returns ok == false if no value can be taken: the queue
+// is empty, or every claimed slot in reach is still unpublished.
+//
+// Skipping a slot whose producer is paused in the middle of Push (it may be
+// descheduled for milliseconds) keeps every other producer's values, and
+// the loop's own work queued behind them, from waiting for it. It changes
+// the order only between pushes that overlap in time: a value published
+// after a later one was already taken can only belong to a Push that had
+// not returned when that later Push began, because Pop takes a value past
+// a skipped slot only after finding, once more, the skipped slot still
+// unpublished. So each producer's values still come out in the order it
+// pushed them, and so do any two values whose Pushes are ordered by
+// happens-before.
 //
 // Pop must only be called by the consumer goroutine.
 func (q *Queue[T]) Pop() (v T, ok bool) {
-	seg := q.head.Load()
-	if seg == nil {
-		return v, false // no Push has started yet
-	}
-	i := q.idx
-	if i == segSize {
-		// Every slot of seg has been popped. Move to the next
-		// segment if it is linked. The old one becomes garbage once
-		// any stale producer or tail pointers to it are gone.
-		next := seg.next.Load()
-		if next == nil {
-			return v, false
+	v, _, ok = q.PopPos()
+	return v, ok
+}
+
+// PopPos is Pop that also returns the value's position (see Push).
+func (q *Queue[T]) PopPos() (v T, pos uint64, ok bool) {
+	if len(q.holes) > 0 {
+		if v, pos, ok = q.popHole(); ok {
+			return v, pos, true
 		}
-		q.head.Store(next)
-		seg, i, q.idx = next, 0, 0
 	}
-	s := &seg.slots[i]
+	seg := q.frontier()
+	if seg == nil {
+		return v, 0, false
+	}
+	s := &seg.slots[q.idx]
 	if s.ready.Load() == 0 {
-		return v, false
+		if !q.skip(seg) {
+			return v, 0, false
+		}
+		seg = q.head.Load()
+		s = &seg.slots[q.idx]
+		// s is published. A skipped slot published since it was looked
+		// at may hold a value that happened before s's: check them all
+		// again, after s's flag, and take such a one first.
+		if v, pos, ok = q.popHole(); ok {
+			return v, pos, true
+		}
+	} else if len(q.holes) > 0 {
+		if v, pos, ok = q.popHole(); ok {
+			return v, pos, true
+		}
 	}
 	// The producer's store to ready happened before our load, so its
 	// write to val is visible and the slot now belongs to us.
 	v = s.val
 	var zero T
 	s.val = zero // don't keep the value alive from the queue
-	q.idx = i + 1
-	return v, true
+	pos = seg.base + uint64(q.idx)
+	q.idx++
+	return v, pos, true
 }
 
-// Empty reports whether Pop would currently return ok == false. It
-// may report true while a Push is in progress, but never reports
-// false when Pop would fail: once a value is visible it stays visible
-// until the consumer pops it.
+// frontier returns the segment of the next slot to pop (head, idx), moving
+// head to the next segment once every slot of it has been passed, or nil if
+// there is no such slot yet.
+func (q *Queue[T]) frontier() *segment[T] {
+	seg := q.head.Load()
+	if seg == nil {
+		return nil // no Push has started yet
+	}
+	if q.idx == segSize {
+		// Every slot of seg has been passed. Move to the next segment if
+		// it is linked. The old one becomes garbage once any stale
+		// producer or tail pointers to it, and any holes in it, are gone.
+		next := seg.next.Load()
+		if next == nil {
+			return nil
+		}
+		q.head.Store(next)
+		seg, q.idx = next, 0
+	}
+	return seg
+}
+
+// scan looks for a published slot among the claimed slots after (seg, i),
+// at most maxScan of them, and returns it.
+func scan[T any](seg *segment[T], i int) (*segment[T], int, bool) {
+	for range maxScan {
+		i++
+		if i == segSize {
+			if seg = seg.next.Load(); seg == nil {
+				return nil, 0, false
+			}
+			i = 0
+		}
+		if uint32(i) >= seg.claimed.Load() {
+			return nil, 0, false // not claimed: nothing is published beyond
+		}
+		if seg.slots[i].ready.Load() != 0 {
+			return seg, i, true
+		}
+	}
+	return nil, 0, false
+}
+
+// skip moves the consumer past the unpublished frontier slot (and any
+// unpublished slots after it) to the first published slot in reach,
+// recording the slots it passes as holes, and reports whether it found one.
+func (q *Queue[T]) skip(seg *segment[T]) bool {
+	to, j, ok := scan(seg, q.idx)
+	if !ok {
+		return false
+	}
+	for i := q.idx; seg != to || i != j; {
+		q.holes = append(q.holes, hole[T]{seg, i})
+		if i++; i == segSize {
+			seg, i = seg.next.Load(), 0
+		}
+	}
+	q.head.Store(to)
+	q.idx = j
+	return true
+}
+
+// popHole takes the value of the first hole that has been published since,
+// if any.
+func (q *Queue[T]) popHole() (v T, pos uint64, ok bool) {
+	for k, h := range q.holes {
+		s := &h.seg.slots[h.i]
+		if s.ready.Load() == 0 {
+			continue
+		}
+		v = s.val
+		var zero T
+		s.val = zero
+		q.holes = slices.Delete(q.holes, k, k+1) // keeps the order; clears the vacated entry
+		return v, h.seg.base + uint64(h.i), true
+	}
+	return v, 0, false
+}
+
+// Empty reports whether Pop would currently return ok == false. It may
+// report true while a Push is in progress, but never reports false when
+// Pop would fail: once a value is visible it stays visible until the
+// consumer pops it.
 //
 // Empty must only be called by the consumer goroutine. In the common
-// case it is one atomic load.
+// case it is two atomic loads.
 func (q *Queue[T]) Empty() bool {
+	for _, h := range q.holes {
+		if h.seg.slots[h.i].ready.Load() != 0 {
+			return false
+		}
+	}
 	seg := q.head.Load()
 	if seg == nil {
 		return true
 	}
 	i := q.idx
 	if i == segSize {
-		seg = seg.next.Load()
-		if seg == nil {
+		if seg = seg.next.Load(); seg == nil {
 			return true
 		}
 		i = 0
 	}
-	return seg.slots[i].ready.Load() == 0
+	if seg.slots[i].ready.Load() != 0 {
+		return false
+	}
+	_, _, ok := scan(seg, i)
+	return !ok
+}
+
+// Pending reports whether some Push has claimed a slot that Pop has not
+// returned yet, published or not. Unlike Empty it sees a producer that is
+// paused between claiming its slot and publishing it, and every slot Pop
+// passed and has not returned. So if Pending reports false, every Push
+// that returned before the call has been popped: the consumer may then act
+// on something of its own and know that nothing pushed before it is still
+// in the queue. A Push that has not returned yet may or may not be seen.
+//
+// Pending must only be called by the consumer goroutine. In the common
+// case it is one atomic load, of the head segment's claim counter.
+func (q *Queue[T]) Pending() bool {
+	if len(q.holes) > 0 {
+		return true
+	}
+	seg := q.head.Load()
+	if seg == nil {
+		return false
+	}
+	if q.idx < segSize {
+		return seg.claimed.Load() > uint32(q.idx)
+	}
+	// Every slot of seg has been passed. A Push that claimed past its end
+	// has either linked the next segment, whose slot 0 it then owns, or
+	// not returned yet.
+	return seg.next.Load() != nil
+}
+
+// Popped reports whether the value at position pos has been popped (or
+// its slot passed for good, which Pop never does: a passed slot is a
+// hole until its value is taken). Consumer only.
+func (q *Queue[T]) Popped(pos uint64) bool {
+	seg := q.head.Load()
+	if seg == nil || pos >= seg.base+uint64(q.idx) {
+		return false
+	}
+	for _, h := range q.holes {
+		if h.seg.base+uint64(h.i) == pos {
+			return false
+		}
+	}
+	return true
 }

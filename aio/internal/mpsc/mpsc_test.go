@@ -161,7 +161,7 @@ func TestPopReleasesValue(t *testing.T) {
 	}
 }
 
-// TestStaleSegmentPointer exercises pushSlow's helping paths without
+// TestStaleSegmentPointer exercises claimSlow's helping paths without
 // relying on a lucky interleaving: a producer that still holds a
 // segment the consumer finished with long ago, and a producer that
 // finds the next segment linked but tail not yet moved (as when the
@@ -182,7 +182,9 @@ func TestStaleSegmentPointer(t *testing.T) {
 	}
 	// A lagging producer with a pointer to the long-dead first
 	// segment.
-	q.pushSlow(first, n)
+	sl, _ := q.claimSlow(first)
+	sl.val = n
+	sl.ready.Store(1)
 	n++
 
 	// Fill the tail segment exactly, then link a successor but leave
@@ -340,5 +342,120 @@ func TestPushPositions(t *testing.T) {
 		if !ok || *p != i {
 			t.Fatalf("pop #%d: position %v, ok %v", i, p, ok)
 		}
+	}
+}
+
+// TestPending checks Pending against a model: it reports true exactly
+// while some claimed position has not been popped, including a position
+// reserved and not yet published.
+func TestPending(t *testing.T) {
+	var q Queue[int]
+	if q.Pending() {
+		t.Fatal("zero Queue: Pending() = true")
+	}
+	for _, n := range []int{1, segSize - 1, 1, segSize, 2*segSize + 3} {
+		for i := range n {
+			q.Push(i)
+		}
+		for i := range n {
+			if !q.Pending() {
+				t.Fatalf("n=%d: Pending() = false with %d values left", n, n-i)
+			}
+			q.Pop()
+		}
+		if q.Pending() {
+			t.Fatalf("n=%d: Pending() = true on a drained queue", n)
+		}
+	}
+	pos, publish := q.Reserve()
+	if !q.Pending() || !q.Empty() {
+		t.Fatalf("with only a reserved slot: Pending() = %v, Empty() = %v; want true, true", q.Pending(), q.Empty())
+	}
+	if q.Popped(pos) {
+		t.Fatal("Popped(reserved position) = true")
+	}
+	publish(1)
+	if v, p, ok := q.PopPos(); !ok || v != 1 || p != pos {
+		t.Fatalf("PopPos() = %v, %d, %v; want 1, %d, true", v, p, ok, pos)
+	}
+	if q.Pending() || !q.Popped(pos) {
+		t.Fatalf("after popping it: Pending() = %v, Popped = %v", q.Pending(), q.Popped(pos))
+	}
+}
+
+// TestSkipUnpublished: a slot whose producer has claimed it and not
+// published it (a paused producer) does not hide the values published
+// after it. They are taken first; the paused one is taken when it is
+// published, and Pending reports it until then.
+func TestSkipUnpublished(t *testing.T) {
+	for _, start := range []int{0, segSize - 1, segSize - 2} {
+		var q Queue[int]
+		for range start {
+			q.Push(-1)
+			q.Pop()
+		}
+		pos, publish := q.Reserve()
+		a := q.Push(10)
+		b := q.Push(11)
+		if q.Empty() {
+			t.Fatalf("start %d: Empty() = true with values published behind a reserved slot", start)
+		}
+		for _, want := range []struct {
+			v   int
+			pos uint64
+		}{{10, a}, {11, b}} {
+			if v, p, ok := q.PopPos(); !ok || v != want.v || p != want.pos {
+				t.Fatalf("start %d: PopPos() = %v, %d, %v; want %v, %d", start, v, p, ok, want.v, want.pos)
+			}
+		}
+		if _, ok := q.Pop(); ok || !q.Empty() || !q.Pending() || q.Popped(pos) || !q.Popped(a) {
+			t.Fatalf("start %d: with only the reserved slot left: Empty %v Pending %v Popped(reserved) %v Popped(a) %v",
+				start, q.Empty(), q.Pending(), q.Popped(pos), q.Popped(a))
+		}
+		c := q.Push(12)
+		publish(9)
+		// The hole was published before 12 was seen: it comes first.
+		if v, p, ok := q.PopPos(); !ok || v != 9 || p != pos {
+			t.Fatalf("start %d: PopPos() = %v, %d, %v; want the published hole 9 at %d", start, v, p, ok, pos)
+		}
+		if v, p, ok := q.PopPos(); !ok || v != 12 || p != c {
+			t.Fatalf("start %d: PopPos() = %v, %d, %v; want 12 at %d", start, v, p, ok, c)
+		}
+		if q.Pending() || !q.Empty() {
+			t.Fatalf("start %d: drained queue: Pending %v Empty %v", start, q.Pending(), q.Empty())
+		}
+	}
+}
+
+// TestSkipReachIsBounded: the consumer looks at most maxScan slots past an
+// unpublished one.
+func TestSkipReachIsBounded(t *testing.T) {
+	var q Queue[int]
+	var publish []func(int)
+	for range maxScan + 1 {
+		_, p := q.Reserve()
+		publish = append(publish, p)
+	}
+	q.Push(1) // maxScan+1 slots after the frontier: out of reach
+	if _, ok := q.Pop(); ok {
+		t.Fatal("Pop reached past maxScan unpublished slots")
+	}
+	publish[maxScan](2) // maxScan slots after the frontier: in reach
+	if v, ok := q.Pop(); !ok || v != 2 {
+		t.Fatalf("Pop() = %v, %v; want the published 2", v, ok)
+	}
+	if v, ok := q.Pop(); !ok || v != 1 {
+		t.Fatalf("Pop() = %v, %v; want 1", v, ok)
+	}
+	for i := range maxScan {
+		publish[i](100 + i)
+	}
+	for i := range maxScan {
+		if v, ok := q.Pop(); !ok || v != 100+i {
+			t.Fatalf("Pop() = %v, %v; want %d", v, ok, 100+i)
+		}
+	}
+	if !q.Empty() || q.Pending() {
+		t.Fatal("queue not drained")
 	}
 }
