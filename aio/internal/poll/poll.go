@@ -62,8 +62,12 @@ import (
 //	    the Poller's own fds, or (only when ev == 0, because then no kernel
 //	    call will validate it) not an open fd.
 //
-//	func (s *pollerSys) ctl(fd int32, old, new Events) (Events, error)
-//	    Change the interest the kernel holds for fd from old to new. Zero
+//	func (s *pollerSys) ctl(fd int32, id uint32, old, new Events) (Events, error)
+//	    Change the interest the kernel holds for fd from old to new, under
+//	    registration id (epoll carries it in every event of fd; see
+//	    Poller.wait). With old == new != 0, make the kernel call anyway, so
+//	    that a registration the kernel dropped is found: epoll then fails
+//	    with ENOENT. Zero
 //	    means "not registered with the kernel at all": an fd with an empty
 //	    interest set is kept only in the Poller's table, so that epoll's
 //	    always-on EPOLLHUP/EPOLLERR cannot make Wait spin for an fd nobody
@@ -76,7 +80,10 @@ import (
 //	    is open), mapping the kernel's error with p.waitErr so that EINTR
 //	    becomes (0, nil). Report only registered fds, masked by their
 //	    interest, each fd at most once. On seeing the wake event, drain the
-//	    wake mechanism and only then call p.wakeConsumed.
+//	    wake mechanism and only then call p.wakeConsumed. An event of a
+//	    registration the Poller no longer holds (see StaleError) is not
+//	    reported: purge the kernel of it and return a *StaleError with the
+//	    events that are reported.
 //
 //	func (s *pollerSys) wakeup() error
 //	    Make a blocked or future kernel wait return. Called by any goroutine
@@ -139,9 +146,10 @@ type Event struct {
 // closed). See the package documentation for which goroutine may call what.
 type Poller struct {
 	// Owned by the loop goroutine.
-	sys pollerSys // OS-specific kernel poller and wake mechanism
-	fds []fdState // registrations, indexed by fd
-	gen uint32    // number of the current wait, for merging per-fd events
+	sys    pollerSys // OS-specific kernel poller and wake mechanism
+	fds    []fdState // registrations, indexed by fd
+	gen    uint32    // number of the current wait, for merging per-fd events
+	nextID uint32    // registration id of the latest Add
 
 	// interrupts counts the Waits that a signal cut short (EINTR), so that
 	// tests can tell them from early returns.
@@ -166,6 +174,11 @@ const (
 type fdState struct {
 	registered bool
 	interest   Events // meaningful only if registered
+
+	// id names this registration, so that an event of an earlier
+	// registration of the same fd number, which the kernel may keep after
+	// the fd was closed (see StaleError), is told from this one's. Never 0.
+	id uint32
 
 	// Scratch for merging two kqueue filters' events into one Event: the
 	// wait (Poller.gen) in which fd was last reported, and its index in
@@ -218,7 +231,11 @@ func (p *Poller) Add(fd int, ev Events) error {
 	if p.lookup(fd) != nil {
 		return os.NewSyscallError(ctlOp, syscall.EEXIST)
 	}
-	cur, err := p.sys.ctl(int32(fd), 0, ev)
+	p.nextID++
+	if p.nextID == 0 {
+		p.nextID = 1
+	}
+	cur, err := p.sys.ctl(int32(fd), p.nextID, 0, ev)
 	if err != nil && cur == 0 {
 		return err
 	}
@@ -226,7 +243,7 @@ func (p *Poller) Add(fd int, ev Events) error {
 	// completely, keep what the kernel holds on record so that Remove can
 	// clean it up.
 	st := p.grow(fd)
-	*st = fdState{registered: true, interest: cur}
+	*st = fdState{registered: true, interest: cur, id: p.nextID}
 	return err
 }
 
@@ -236,6 +253,14 @@ func (p *Poller) Add(fd int, ev Events) error {
 // registered. If the kernel rejects the change the old interest stays in
 // effect, except on kqueue in the unlikely case that a half-applied change
 // cannot be undone; Remove is always safe afterwards. Loop goroutine only.
+//
+// Modify makes the kernel call even when ev is the current interest, so
+// that it also checks the registration: if fd was closed without Remove,
+// the kernel has dropped it (and the number may now name another file), and
+// on epoll Modify then fails with an error wrapping syscall.ENOENT (or
+// EBADF if the number is free). The caller should then Remove fd, which
+// succeeds in the Poller's table whatever the kernel says, and Add it again
+// if it wants the file that now has the number.
 func (p *Poller) Modify(fd int, ev Events) error {
 	if p.state.Load() != stateOpen {
 		return errClosed
@@ -247,10 +272,10 @@ func (p *Poller) Modify(fd int, ev Events) error {
 	if st == nil {
 		return os.NewSyscallError(ctlOp, syscall.ENOENT)
 	}
-	if st.interest == ev {
-		return nil
+	if st.interest == ev && ev == 0 {
+		return nil // nothing in the kernel to check
 	}
-	cur, err := p.sys.ctl(int32(fd), st.interest, ev)
+	cur, err := p.sys.ctl(int32(fd), st.id, st.interest, ev)
 	st.interest = cur
 	return err
 }
@@ -267,9 +292,39 @@ func (p *Poller) Remove(fd int) error {
 	if st == nil {
 		return os.NewSyscallError(ctlOp, syscall.ENOENT)
 	}
-	_, err := p.sys.ctl(int32(fd), st.interest, 0)
+	_, err := p.sys.ctl(int32(fd), st.id, st.interest, 0)
 	*st = fdState{}
 	return err
+}
+
+// StaleError is returned by Wait when the kernel reported readiness for a
+// registration that the Poller no longer holds. On epoll a registration
+// belongs to the open file, not to the fd number: closing an fd removes it
+// only once every duplicate of the fd (dup, fork, SCM_RIGHTS) is closed too,
+// and then nothing can remove it, since epoll_ctl names it by an fd number
+// that is gone or now names another file. Such a registration is reported
+// for ever (level-triggered) and would make every Wait return at once. Wait
+// does not report its events; it rebuilds the kernel poller from the
+// Poller's table, which leaves the stale registration behind, and returns
+// the events it does report together with this error, which names the fds.
+type StaleError struct {
+	FDs []int
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("poll: the kernel reported fds %v for registrations that were removed or whose fd was closed while registered (a duplicate of the fd keeps them alive); the kernel poller was rebuilt without them", e.FDs)
+}
+
+// registered returns the registered fds and their interest and ids, for
+// rebuilding the kernel poller.
+func (p *Poller) registered(yield func(fd int, st *fdState) bool) {
+	for fd := range p.fds {
+		if st := &p.fds[fd]; st.registered {
+			if !yield(fd, st) {
+				return
+			}
+		}
+	}
 }
 
 // Wait blocks until at least one registered fd is ready for a direction it

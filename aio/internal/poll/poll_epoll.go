@@ -86,11 +86,15 @@ func epollReady(flags uint32, interest Events) Events {
 	return ev & interest
 }
 
-func (s *pollerSys) ctl(fd int32, old, new Events) (Events, error) {
+// ctl makes the epoll_ctl call. The registration id travels in the event's
+// data beside the fd (Pad is the upper half of epoll_data), and comes back in
+// every event of that registration. With old == new it is EPOLL_CTL_MOD, which
+// fails with ENOENT if the kernel dropped the registration.
+func (s *pollerSys) ctl(fd int32, id uint32, old, new Events) (Events, error) {
 	var op int
 	switch {
-	case old == new:
-		return new, nil
+	case old == 0 && new == 0:
+		return 0, nil
 	case old == 0:
 		op = unix.EPOLL_CTL_ADD
 	case new == 0:
@@ -99,7 +103,7 @@ func (s *pollerSys) ctl(fd int32, old, new Events) (Events, error) {
 		op = unix.EPOLL_CTL_MOD
 	}
 	// EPOLL_CTL_DEL ignores ev, but kernels before 2.6.9 required it.
-	ev := unix.EpollEvent{Events: epollFlags(new), Fd: fd}
+	ev := unix.EpollEvent{Events: epollFlags(new), Fd: fd, Pad: int32(id)}
 	if err := unix.EpollCtl(s.epfd, op, int(fd), &ev); err != nil {
 		return old, os.NewSyscallError(ctlOp, err)
 	}
@@ -114,20 +118,23 @@ func (p *Poller) wait(events []Event, timeout time.Duration) (int, error) {
 		return 0, p.waitErr("epoll_wait", err)
 	}
 	k := 0
+	var stale []int
 	for i := range n {
 		ev := &s.buf[i]
 		fd := int(ev.Fd)
-		if fd == s.efd {
+		if fd == s.efd && ev.Pad == 0 {
 			// Reading resets the counter to 0 (no EFD_SEMAPHORE). EAGAIN
 			// cannot happen, as only wakeup writes and only we read.
 			unix.Read(s.efd, s.rbuf[:])
 			p.wakeConsumed()
 			continue
 		}
-		// An fd missing from the table can only be a stale registration
-		// that the kernel kept after Remove failed (see the package doc).
+		// An fd missing from the table, or reported under another
+		// registration id, is a registration the kernel kept after its fd
+		// was closed (see StaleError).
 		st := p.lookup(fd)
-		if st == nil {
+		if st == nil || uint32(ev.Pad) != st.id {
+			stale = append(stale, fd)
 			continue
 		}
 		if r := epollReady(ev.Events, st.interest); r != 0 {
@@ -135,7 +142,47 @@ func (p *Poller) wait(events []Event, timeout time.Duration) (int, error) {
 			k++
 		}
 	}
+	if stale != nil {
+		if err := p.rebuild(); err != nil {
+			return k, err
+		}
+		return k, &StaleError{FDs: stale}
+	}
 	return k, nil
+}
+
+// rebuild replaces the epoll instance with a new one holding the wake
+// eventfd and every registration of the table, and closes the old one,
+// which takes the stale registrations with it. A registered fd that the new
+// instance refuses (it was closed without Remove) stays in the table, so
+// that Remove still works, with nothing in the kernel.
+func (p *Poller) rebuild() error {
+	s := &p.sys
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return os.NewSyscallError("epoll_create1", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(s.efd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, s.efd, &ev); err != nil {
+		unix.Close(epfd)
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	for fd, st := range p.registered {
+		if st.interest == 0 {
+			continue
+		}
+		ev := unix.EpollEvent{Events: epollFlags(st.interest), Fd: int32(fd), Pad: int32(st.id)}
+		unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+	}
+	// Swap under wakeMu: wakeup does not use epfd, but Close does.
+	p.wakeMu.Lock()
+	old := s.epfd
+	s.epfd = epfd
+	p.wakeMu.Unlock()
+	unix.Close(old)
+	// A wake-up written while the old instance was being replaced is
+	// still in the eventfd, which the new instance reports.
+	return nil
 }
 
 func (s *pollerSys) wakeup() error {

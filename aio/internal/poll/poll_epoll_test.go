@@ -171,3 +171,116 @@ func TestPollerFDs(t *testing.T) {
 		t.Errorf("after Close: epfd %d, efd %d; want -1", p.sys.epfd, p.sys.efd)
 	}
 }
+
+// TestStaleRegistrationPurged: a registration kept alive in epoll by a
+// duplicate of its fd, after the fd was closed and removed (Remove fails:
+// epoll_ctl cannot name it any more), is reported once as a *StaleError
+// and purged, instead of making every later Wait return at once.
+func TestStaleRegistrationPurged(t *testing.T) {
+	p := newPoller(t)
+	fds := newFDSet(t)
+	r, w := fds.pipe()
+	other, otherW := fds.pipe()
+	if err := p.Add(r, Read); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Add(other, Read); err != nil {
+		t.Fatal(err)
+	}
+	dup, err := unix.Dup(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds.track(dup)
+	fds.close(r)
+	if err := p.Remove(r); err == nil {
+		t.Fatal("Remove of a closed fd succeeded; the test needs it to fail")
+	}
+	write(t, w, 1) // the kept registration is now ready, for ever
+	var events [8]Event
+	n, err := p.Wait(events[:], 0)
+	var se *StaleError
+	if !errors.As(err, &se) || len(se.FDs) != 1 || se.FDs[0] != r || n != 0 {
+		t.Fatalf("Wait = %d, %v; want 0 and a *StaleError naming fd %d", n, err, r)
+	}
+	// Purged: nothing reported, no error, and a timed Wait waits.
+	if got, elapsed := timedWait(t, p, 20*time.Millisecond); len(got) != 0 || elapsed < 20*time.Millisecond {
+		t.Fatalf("after the purge Wait(20ms) = %v after %v", got, elapsed)
+	}
+	// The rebuilt poller kept the live registration and the wake-up.
+	write(t, otherW, 1)
+	expectReady(t, p, ready{int32(other): Read})
+	read(t, other, 1)
+	if err := p.Wake(); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitReady(t, p, -1); len(got) != 0 {
+		t.Fatalf("Wait after Wake = %v", got)
+	}
+}
+
+// TestStaleRegistrationBesideNewOne: the fd number of a closed fd (kept in
+// epoll by a duplicate) is reused by a new file that is registered in turn.
+// Both registrations carry the same fd number; the registration id tells
+// them apart, so the old one's readiness is not reported as the new one's.
+func TestStaleRegistrationBesideNewOne(t *testing.T) {
+	p := newPoller(t)
+	fds := newFDSet(t)
+	r, w := fds.pipe()
+	if err := p.Add(r, Read); err != nil {
+		t.Fatal(err)
+	}
+	dup, err := unix.Dup(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds.track(dup)
+	fds.close(r)
+	p.Remove(r) // fails: the number no longer names the registered file
+	r2, w2 := fds.pipe()
+	if r2 != r {
+		t.Skipf("the new pipe got fd %d, not the freed %d", r2, r)
+	}
+	if err := p.Add(r2, Read); err != nil {
+		t.Fatal(err)
+	}
+	write(t, w, 1) // only the old file is readable
+	var events [8]Event
+	n, err := p.Wait(events[:], 0)
+	var se *StaleError
+	if !errors.As(err, &se) || n != 0 {
+		t.Fatalf("Wait = %v, %v; want nothing reported and a *StaleError", events[:n], err)
+	}
+	expectReady(t, p, ready{})
+	write(t, w2, 1)
+	expectReady(t, p, ready{int32(r2): Read})
+}
+
+// TestModifyFindsClosedFD: Modify with the current interest still asks the
+// kernel, so a registration dropped because its fd was closed (and its
+// number reused) is reported as ENOENT instead of silently never firing.
+func TestModifyFindsClosedFD(t *testing.T) {
+	p := newPoller(t)
+	fds := newFDSet(t)
+	r, _ := fds.pipe()
+	if err := p.Add(r, Read); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Modify(r, Read); err != nil {
+		t.Fatalf("Modify with unchanged interest: %v", err)
+	}
+	fds.close(r)
+	r2, w2 := fds.pipe()
+	if r2 != r {
+		t.Skipf("the new pipe got fd %d, not the freed %d", r2, r)
+	}
+	if err := p.Modify(r2, Read); !errors.Is(err, unix.ENOENT) {
+		t.Fatalf("Modify of a reused fd number = %v, want ENOENT", err)
+	}
+	p.Remove(r2)
+	if err := p.Add(r2, Read); err != nil {
+		t.Fatalf("Add after Remove: %v", err)
+	}
+	write(t, w2, 1)
+	expectReady(t, p, ready{int32(r2): Read})
+}

@@ -108,7 +108,23 @@ func (s *pollerSys) filterChange(fd int32, d Events, add bool) error {
 // but the caller cannot tell which those were (EV_RECEIPT, which would say,
 // is missing from NetBSD). A failure rolls back the filters already changed,
 // and the result is whatever the kernel holds in the end.
-func (s *pollerSys) ctl(fd int32, old, new Events) (Events, error) {
+//
+// kqueue needs no registration id: closing an fd deletes its filters
+// whatever duplicates remain, so no stale registration can report events.
+// With old == new, the filters are added again (EV_ADD on a live filter
+// changes nothing): that re-registers an fd that was closed and whose number
+// now names another file, which kqueue cannot tell apart from a live one.
+func (s *pollerSys) ctl(fd int32, _ uint32, old, new Events) (Events, error) {
+	if old == new {
+		for _, d := range [...]Events{Read, Write} {
+			if new&d != 0 {
+				if err := s.filterChange(fd, d, true); err != nil {
+					return new, err
+				}
+			}
+		}
+		return new, nil
+	}
 	cur := old
 	var err error
 	for _, d := range [...]Events{Read, Write} {

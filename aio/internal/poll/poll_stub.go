@@ -21,10 +21,10 @@ var errUnsupported = fmt.Errorf("poll: no readiness poller for %s: %w", runtime.
 
 type pollerSys struct{}
 
-func (s *pollerSys) init() error                               { return errUnsupported }
-func (s *pollerSys) checkFD(int, Events) error                 { return errUnsupported }
-func (s *pollerSys) ctl(int32, Events, Events) (Events, error) { return 0, errUnsupported }
-func (s *pollerSys) wakeup() error                             { return errUnsupported }
-func (s *pollerSys) close() error                              { return nil }
+func (s *pollerSys) init() error                                       { return errUnsupported }
+func (s *pollerSys) checkFD(int, Events) error                         { return errUnsupported }
+func (s *pollerSys) ctl(int32, uint32, Events, Events) (Events, error) { return 0, errUnsupported }
+func (s *pollerSys) wakeup() error                                     { return errUnsupported }
+func (s *pollerSys) close() error                                      { return nil }
 
 func (p *Poller) wait([]Event, time.Duration) (int, error) { return 0, errUnsupported }

@@ -3,6 +3,7 @@
 package poll
 
 import (
+	"fmt"
 	"math"
 	"os"
 
@@ -19,7 +20,7 @@ func (s *pollerSys) checkFD(fd int, ev Events) error {
 		return os.NewSyscallError(ctlOp, unix.EBADF)
 	}
 	if s.isPollFD(fd) {
-		return os.NewSyscallError(ctlOp, unix.EINVAL)
+		return fmt.Errorf("poll: fd %d is the poller's own descriptor: %w", fd, os.NewSyscallError(ctlOp, unix.EINVAL))
 	}
 	if ev == 0 {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
