@@ -22,6 +22,11 @@ type Entry[V any] struct {
 	// When after the entry has left the heap.
 	when int64
 
+	// rank orders entries with equal deadlines before their push
+	// sequence (see PushRank). It is read only on ties of when, which are
+	// rare, so it lives here rather than in the slot.
+	rank uint64
+
 	// index is the entry's position in its heap's slice plus one, so that
 	// the zero value means "not queued".
 	index int
@@ -43,13 +48,23 @@ type slot[V any] struct {
 }
 
 // less reports whether a sorts before b: earlier deadline first, then
-// earlier sequence number.
+// lower rank, then earlier sequence number. The rank is behind the entry
+// pointer, and dereferenced only when the deadlines are equal.
 func (a *slot[V]) less(b *slot[V]) bool {
-	return a.when < b.when || a.when == b.when && a.seq < b.seq
+	return a.when < b.when || a.when == b.when && a.tieLess(b)
 }
 
-// Heap is a min-heap of *Entry[V] ordered by (When, push sequence): entries
-// with equal deadlines leave in the order they were pushed or rescheduled.
+// tieLess orders two slots with equal deadlines.
+func (a *slot[V]) tieLess(b *slot[V]) bool {
+	ra, rb := a.e.rank, b.e.rank
+	return ra < rb || ra == rb && a.seq < b.seq
+}
+
+// Heap is a min-heap of *Entry[V] ordered by (When, rank, push sequence):
+// entries with equal deadlines and ranks leave in the order they were pushed
+// or rescheduled. Push gives rank 0; PushRank lets the caller place an entry
+// among equal deadlines by an order of its own (the loop ranks timers that
+// other goroutines scheduled by when they called).
 // The zero value is an empty heap. A Heap is not safe for concurrent use.
 //
 // Invariants, with s the backing slice and n = len(s):
@@ -79,14 +94,44 @@ func (h *Heap[V]) Len() int { return len(h.s) }
 // e is already queued (in h or in another heap). O(log n); it allocates only
 // when the backing array has to grow.
 func (h *Heap[V]) Push(e *Entry[V], when int64) {
+	h.PushRank(e, when, 0)
+}
+
+// PushRank is Push with a rank: among entries with the same deadline, those
+// of lower rank sort first, and those of equal rank in push order. The rank
+// stays with the entry until its next PushRank (Reschedule keeps it).
+func (h *Heap[V]) PushRank(e *Entry[V], when int64, rank uint64) {
 	if e.index != 0 {
 		panic("aio/internal/heap: Push of an entry that is already queued")
 	}
 	h.seq++
 	e.when = when
+	e.rank = rank
 	h.s = append(h.s, slot[V]{when: when, seq: h.seq, e: e})
 	h.up(len(h.s) - 1)
 }
+
+// Trim gives back the backing array's excess at once if Len is at most a
+// quarter of its capacity, reallocating it at twice Len (at least
+// minShrinkCap), and reports whether it did. The loop calls it when it has
+// been idle for a while: a heap drained by a burst sees no more removals,
+// so the epochs below would never shrink it.
+func (h *Heap[V]) Trim() bool {
+	c := cap(h.s)
+	if c <= minShrinkCap || len(h.s) > c/4 {
+		return false
+	}
+	s := make([]slot[V], len(h.s), max(2*len(h.s), minShrinkCap))
+	copy(s, h.s)
+	h.s = s
+	h.peak = len(h.s)
+	h.countdown = max(cap(h.s)/2, minShrinkCap)
+	return true
+}
+
+// Cap returns the capacity of the backing array, for tests and memory
+// accounting.
+func (h *Heap[V]) Cap() int { return cap(h.s) }
 
 // Peek returns the earliest entry of h without removing it, or nil if h is
 // empty.

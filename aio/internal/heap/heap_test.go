@@ -154,7 +154,7 @@ func TestRemove(t *testing.T) {
 			var want []modelEntry
 			for _, sl := range h.s {
 				if sl.e != e {
-					want = append(want, modelEntry{sl.when, sl.seq, sl.e.Value})
+					want = append(want, modelEntry{sl.when, sl.e.rank, sl.seq, sl.e.Value})
 				}
 			}
 			slices.SortFunc(want, compareModel)
@@ -381,4 +381,56 @@ func TestZeroAllocs(t *testing.T) {
 		}
 	}
 	mustVerify(t, &h)
+}
+
+// TestPushRank: among equal deadlines, lower ranks leave first and equal
+// ranks in push order; Reschedule keeps an entry's rank.
+func TestPushRank(t *testing.T) {
+	var h Heap[int]
+	es := make([]*Entry[int], 6)
+	for i := range es {
+		es[i] = &Entry[int]{Value: i}
+	}
+	h.PushRank(es[0], 5, 4)
+	h.PushRank(es[1], 5, 2)
+	h.PushRank(es[2], 5, 4)
+	h.PushRank(es[3], 4, 9)
+	h.PushRank(es[4], 5, 2)
+	h.PushRank(es[5], 6, 0)
+	h.Reschedule(es[1], 5) // same deadline, rank 2 kept, now after es[4]
+	mustVerify(t, &h)
+	var got []int
+	for e := h.Pop(); e != nil; e = h.Pop() {
+		got = append(got, e.Value)
+	}
+	if want := []int{3, 4, 1, 0, 2, 5}; !slices.Equal(got, want) {
+		t.Fatalf("pop order %v, want %v", got, want)
+	}
+}
+
+// TestTrim: a heap drained after a burst keeps its array (no removals end
+// a shrink epoch) until Trim, which gives back all but twice Len; Trim
+// refuses while Len is above a quarter of the capacity.
+func TestTrim(t *testing.T) {
+	var h Heap[int]
+	for i := range 16 * minShrinkCap {
+		h.Push(&Entry[int]{}, int64(i))
+	}
+	if h.Trim() {
+		t.Fatal("Trim of a full heap reported true")
+	}
+	for h.Len() > 10 {
+		h.Pop()
+	}
+	big := h.Cap()
+	if !h.Trim() {
+		t.Fatalf("Trim with Len %d and cap %d reported false", h.Len(), big)
+	}
+	if c := h.Cap(); c != minShrinkCap {
+		t.Fatalf("cap after Trim = %d, want %d", c, minShrinkCap)
+	}
+	mustVerify(t, &h)
+	if h.Trim() {
+		t.Fatal("second Trim reported true")
+	}
 }

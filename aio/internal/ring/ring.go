@@ -3,9 +3,10 @@
 //
 // A Ring is not safe for concurrent use; the loop owns its rings. The buffer
 // length is always a power of two so that wrapping is a mask, not a modulo,
-// and it only grows: a loop that once had a burst of ready callbacks keeps the
-// room, which is what a steady state with zero allocations needs. Call Shrink
-// to give memory back explicitly.
+// and it grows on its own but never shrinks on its own: a steady state with
+// zero allocations needs the room a burst made. Shrink and ShrinkTo give
+// memory back; the loop calls ShrinkTo once it has been idle a while after a
+// burst.
 package ring
 
 // minCap is the capacity of the first buffer a Ring allocates.
@@ -118,6 +119,24 @@ func (r *Ring[T]) Shrink() {
 		return
 	}
 	r.resize(c)
+}
+
+// ShrinkTo reallocates the buffer to the smallest power of two that holds
+// max(n, Len()) elements (no buffer at all if that is zero), if that is
+// smaller than the current buffer. It returns the new capacity.
+func (r *Ring[T]) ShrinkTo(n int) int {
+	n = max(n, r.n)
+	c := 0
+	if n > 0 {
+		c = minCap
+		for c < n {
+			c <<= 1
+		}
+	}
+	if c < len(r.buf) {
+		r.resize(c)
+	}
+	return len(r.buf)
 }
 
 func (r *Ring[T]) grow() {
