@@ -6,3 +6,5 @@ require (
 	golang.org/x/sys v0.49.0
 	pgregory.net/rapid v1.3.0
 )
+
+require go.uber.org/goleak v1.3.0

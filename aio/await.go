@@ -120,10 +120,10 @@ func Sleep(c *Ctx, d time.Duration) error {
 		return err
 	}
 	l := c.fut.loop
-	cb := l.get(nil)
+	cb := l.pool.get(l, nil)
 	cb.task = c
 	gen := cb.gen
-	l.timers.Push(&cb.timer, l.after(d))
+	l.timers.PushRank(&cb.timer, l.after(d), l.timerRank())
 	// The timer's record is recycled, changing its generation, when it
 	// fires. Until then a wake-up without a cancellation (one withdrawn
 	// with Uncancel) is not the end of the sleep.

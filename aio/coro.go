@@ -14,7 +14,7 @@ const maxIdleCoros = 128
 //
 // A coroutine is created on the loop goroutine, whose thread is locked, and
 // the runtime resumes it only on that thread (runtime/coro.go): the reason a
-// loop with live coroutines stays bound to its thread.
+// loop runs on one goroutine for its whole life (see thread.go).
 type coro struct {
 	next  func() (struct{}, bool)
 	stop  func()
@@ -37,7 +37,6 @@ func (l *Loop) newCoro() *coro {
 			}
 		}
 	})
-	l.coros++
 	return co
 }
 
@@ -77,7 +76,6 @@ func (p *coroPool) drain(l *Loop) {
 // endCoro stops a parked coroutine: its yield returns false and it returns.
 func (l *Loop) endCoro(co *coro) {
 	co.stop()
-	l.coros--
 	l.forgetCoro(co)
 }
 
@@ -86,34 +84,5 @@ func (l *Loop) endCoro(co *coro) {
 func (l *Loop) forgetCoro(co *coro) {
 	if co.g != 0 && l.taskG.Load() == co.g {
 		l.taskG.Store(0)
-	}
-}
-
-// unwindTasks finishes every live task of a closing loop, on the thread
-// that created their coroutines: a task that has not started is cancelled;
-// a suspended one is stopped, which makes its pending Await (and every
-// later one) return a *CancelledError whose cause is ErrClosed, and lets the
-// body run to its end.
-func (l *Loop) unwindTasks() {
-	// The unwinding bodies must not pass for the loop (taskG may still name
-	// one of them): what they schedule goes to the door, closed, and fails
-	// with ErrClosed.
-	l.taskG.Store(0)
-	l.cpool.drain(l)
-	for c := l.tasks.head; c != nil; c = l.tasks.head {
-		if c.coro == nil {
-			c.impl.abort(cancelled(ErrClosed))
-			continue
-		}
-		co := c.coro
-		l.current = c
-		l.endCoro(co) // runs the body to its end; runBody completes the task
-		l.current = nil
-		c.coro, co.task = nil, nil
-		if c.state != taskDone {
-			// The body called runtime.Goexit during unwinding; the
-			// goroutine calling Close is exiting. Record the task as lost.
-			l.tasks.remove(c)
-		}
 	}
 }

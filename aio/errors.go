@@ -69,3 +69,8 @@ func (e *PanicError) Unwrap() error {
 func notOnLoop(method string) error {
 	return fmt.Errorf("%w: %s must be called on the loop goroutine or from one of its tasks", ErrNotOnLoop, method)
 }
+
+// ErrStopped is returned (wrapped) when Stop ends a run before what the run
+// waited for: by RunUntilComplete before its future is done, and by
+// Loop.Shutdown before the tasks are.
+var ErrStopped = errors.New("aio: loop stopped")

@@ -462,7 +462,7 @@ func ExampleFuture_Wait() {
 	go func() {
 		defer close(loopDone)
 		l.RunForever()
-		l.Shutdown()
+		l.Shutdown(context.Background())
 		l.Close()
 	}()
 
@@ -504,7 +504,7 @@ func ExampleRunUntilComplete() {
 	fmt.Println(v, err)
 
 	// Shutdown cancels what is left and reports unretrieved errors.
-	if err := l.Shutdown(); err != nil {
+	if err := l.Shutdown(context.Background()); err != nil {
 		fmt.Println(err)
 	}
 	// Output:

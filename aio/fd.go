@@ -1,7 +1,9 @@
 package aio
 
 import (
+	"errors"
 	"fmt"
+	"syscall"
 
 	"github.com/aiogo/aio/aio/internal/poll"
 )
@@ -21,9 +23,22 @@ type fdWatch struct {
 // RemoveReader. A second AddReader for the same fd replaces fn. The loop does
 // not own fd: close it only after RemoveReader and RemoveWriter.
 //
+// An fd closed while watched is detected at the next AddReader or AddWriter
+// for its number: the kernel has dropped the registration (and the number
+// may now name another file), so the old callbacks are dropped, reported
+// once through the error handler, and the new file is registered. If a
+// duplicate of the closed fd (dup, fork, a descriptor passed to another
+// process) keeps its registration alive in epoll, the loop finds it when it
+// reports readiness nobody watches, rebuilds its poller without it and
+// reports that once, instead of waking up for it for ever.
+//
 // AddReader must be called on the loop goroutine or from one of its tasks; it
 // returns an error wrapping ErrNotOnLoop elsewhere, ErrNilFunc for a nil fn,
-// and the poller's error if the operating system refuses fd.
+// and an error naming the method and fd and wrapping the operating system's
+// errno (for errors.Is) if the system refuses fd: EBADF for an fd that is
+// not open, EPERM for a regular file or a directory (epoll cannot watch
+// them: they are always ready), EINVAL for the loop's own poller
+// descriptors.
 func (l *Loop) AddReader(fd int, fn func()) error {
 	return l.watch("AddReader", fd, fn, poll.Read)
 }
@@ -34,13 +49,16 @@ func (l *Loop) AddWriter(fd int, fn func()) error {
 }
 
 // RemoveReader stops watching fd for reading. It reports whether fd was
-// watched for reading. Goroutines and errors are as for AddReader.
+// watched for reading. If fd was closed before RemoveReader, the watch is
+// removed all the same (the kernel forgets a closed fd by itself, or the
+// loop finds the registration a duplicate keeps; see AddReader). Goroutines
+// and errors are as for AddReader.
 func (l *Loop) RemoveReader(fd int) (bool, error) {
 	return l.unwatch("RemoveReader", fd, poll.Read)
 }
 
 // RemoveWriter stops watching fd for writing. It reports whether fd was
-// watched for writing. Goroutines and errors are as for AddReader.
+// watched for writing. Goroutines and errors are as for RemoveReader.
 func (l *Loop) RemoveWriter(fd int) (bool, error) {
 	return l.unwatch("RemoveWriter", fd, poll.Write)
 }
@@ -53,31 +71,42 @@ func (l *Loop) watch(method string, fd int, fn func(), ev poll.Events) error {
 		return ErrNilFunc
 	}
 	if fd < 0 {
-		return fmt.Errorf("aio: %s: invalid file descriptor %d", method, fd)
+		return fmt.Errorf("aio: %s(fd %d): %w", method, fd, syscall.EBADF)
 	}
-	w := l.fds[fd]
-	if w == nil {
-		if err := l.poller.Add(fd, ev); err != nil {
-			return fmt.Errorf("aio: %s: %w", method, err)
+	if w := l.fds[fd]; w != nil {
+		// Ask the kernel even if the interest does not change: that is
+		// how a registration dropped by a close is found.
+		err := l.poller.Modify(fd, w.events()|ev)
+		if err == nil {
+			*w.callback(ev) = fn
+			return nil
 		}
-		w = &fdWatch{}
-		w.readFn = func() {
-			if w.reader != nil {
-				w.reader()
-			}
+		if !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.EBADF) {
+			return fdError(method, fd, err)
 		}
-		w.writeFn = func() {
-			if w.writer != nil {
-				w.writer()
-			}
+		l.poller.Remove(fd) // the Poller's record; the kernel has none
+		delete(l.fds, fd)
+		l.report(ErrorContext{
+			Message: fmt.Sprintf("aio: fd %d was closed while watched (close it only after RemoveReader and RemoveWriter); its callbacks are dropped", fd),
+			Err:     fdError(method, fd, err),
+		})
+	}
+	if err := l.poller.Add(fd, ev); err != nil {
+		return fdError(method, fd, err)
+	}
+	w := &fdWatch{}
+	w.readFn = func() {
+		if w.reader != nil {
+			w.reader()
 		}
-		l.fds[fd] = w
-	} else if w.events()&ev == 0 {
-		if err := l.poller.Modify(fd, w.events()|ev); err != nil {
-			return fmt.Errorf("aio: %s: %w", method, err)
+	}
+	w.writeFn = func() {
+		if w.writer != nil {
+			w.writer()
 		}
 	}
 	*w.callback(ev) = fn
+	l.fds[fd] = w
 	return nil
 }
 
@@ -94,13 +123,27 @@ func (l *Loop) unwatch(method string, fd int, ev poll.Events) (bool, error) {
 	if rest := w.events(); rest == 0 {
 		delete(l.fds, fd)
 		err = l.poller.Remove(fd)
-	} else {
-		err = l.poller.Modify(fd, rest)
+	} else if err = l.poller.Modify(fd, rest); err != nil {
+		delete(l.fds, fd)
+		l.poller.Remove(fd)
 	}
-	if err != nil {
-		return true, fmt.Errorf("aio: %s: %w", method, err)
+	if err != nil && !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.EBADF) {
+		return true, fdError(method, fd, err)
 	}
 	return true, nil
+}
+
+// fdError names the method and fd in a poller error, keeps its errno for
+// errors.Is, and explains the errnos whose bare text misleads.
+func fdError(method string, fd int, err error) error {
+	hint := ""
+	switch {
+	case errors.Is(err, syscall.EPERM):
+		hint = " (a regular file or directory: it is always ready, and epoll cannot watch it)"
+	case errors.Is(err, syscall.EBADF):
+		hint = " (not an open file descriptor)"
+	}
+	return fmt.Errorf("aio: %s(fd %d): %w%s", method, fd, err, hint)
 }
 
 // callback returns the reader or the writer field, for ev Read or Write.
@@ -122,7 +165,8 @@ func (w *fdWatch) events() poll.Events {
 	return ev
 }
 
-// dispatchIO queues the readiness callbacks of the polled events.
+// dispatchIO queues the readiness callbacks of the polled events. It is one
+// of the loop's own phases: the callbacks go straight to the ready queue.
 func (l *Loop) dispatchIO(events []poll.Event) {
 	for _, e := range events {
 		w := l.fds[int(e.FD)]
@@ -130,10 +174,10 @@ func (l *Loop) dispatchIO(events []poll.Event) {
 			continue // removed by a callback earlier in this iteration
 		}
 		if e.Events&poll.Read != 0 && w.reader != nil {
-			l.soon(w.readFn)
+			l.ready.PushBack(ready{cb: l.pool.get(l, w.readFn)})
 		}
 		if e.Events&poll.Write != 0 && w.writer != nil {
-			l.soon(w.writeFn)
+			l.ready.PushBack(ready{cb: l.pool.get(l, w.writeFn)})
 		}
 	}
 }

@@ -21,7 +21,6 @@ type futureBase struct {
 	loop      *Loop
 	err       error
 	cancelled bool
-	retrieved atomic.Bool // someone read the outcome (unretrieved task errors are reported)
 	// done is nil while pending with no Done channel, a pointer to the Done
 	// channel while pending once Done was called, and &closedChan when done.
 	done   atomic.Pointer[chan struct{}]
@@ -231,9 +230,11 @@ func (f *futureBase) doneError(method string) error {
 }
 
 // lateSet handles the outcome of a completion that came through the door.
+// The report runs as a callback of its own (Loop.report): the completion
+// runs while the loop drains its door.
 func (f *futureBase) lateSet(err error) {
 	if err != nil && !f.cancelled {
-		f.loop.ReportError(ErrorContext{Message: "aio: future completed twice (from another goroutine)", Err: err})
+		f.loop.report(ErrorContext{Message: "aio: future completed twice (from another goroutine)", Err: err})
 	}
 }
 
@@ -282,7 +283,7 @@ func (f *Future[T]) Result() (T, error) {
 		var zero T
 		return zero, fmt.Errorf("%w: result is not ready", ErrInvalidState)
 	}
-	f.retrieved.Store(true)
+	f.markRetrieved()
 	return f.result, f.err
 }
 
@@ -315,9 +316,12 @@ func (f *futureBase) doneChan() chan struct{} {
 // context.Cause) if ctx ends first; and an error matching ErrClosed if the
 // loop is closed with f still pending. A nil ctx means context.Background.
 //
-// Wait is for goroutines other than the loop's: called on the loop goroutine
+// Wait is for goroutines other than the loops': called on the loop goroutine
 // or in one of its tasks it would block the loop forever, so it returns an
-// error matching ErrOnLoop there at once (tasks use Await).
+// error matching ErrOnLoop there at once (tasks use Await); likewise on the
+// goroutine or in a task of any other loop, which it would stall (two loops
+// waiting on each other would deadlock), and in a task that Close is
+// unwinding.
 func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 	if err := f.wait(ctx); err != nil {
 		var zero T
@@ -329,6 +333,9 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 func (f *futureBase) wait(ctx context.Context) error {
 	if f.loop.onLoop() {
 		return fmt.Errorf("%w: Wait would block the loop forever; use Await in a task", ErrOnLoop)
+	}
+	if onAnyLoop(curg()) {
+		return fmt.Errorf("%w: Wait would block the loop that calls it; await the future of another loop from a plain goroutine", ErrOnLoop)
 	}
 	if f.isDone() {
 		return nil

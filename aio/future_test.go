@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 // goroutine, which is the goroutine that ran it).
 func fxLoop(t testing.TB) *Loop {
 	t.Helper()
+	fxLeakCheck(t)
 	l, err := NewLoop()
 	if err != nil {
 		t.Fatal(err)
@@ -772,5 +774,20 @@ func TestFutureAwaitableInterface(t *testing.T) {
 	var a Awaitable[int] = f
 	if a.future() != f {
 		t.Fatal("a future's awaitable is not itself")
+	}
+}
+
+// fxNoGoroutinesBeyond fails the test if, within a couple of seconds, the
+// number of goroutines does not come back down to before.
+func fxNoGoroutinesBeyond(t testing.TB, before int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines left behind:\n%s", n-before, buf[:runtime.Stack(buf, true)])
 	}
 }

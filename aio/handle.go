@@ -17,6 +17,7 @@ type callback struct {
 	loop  *Loop  // set once when the record is made; never changes
 	gen   uint64 // generation; bumped each time the record is recycled
 	due   int64  // deadline of a timer sent through the door, or noDeadline
+	rank  uint64 // rank of a timer sent through the door (see Loop.timerRank)
 	state cbState
 	timer heap.Entry[*callback] // deadline and heap position of a timer
 	next  *callback             // free-list link while pooled
@@ -30,6 +31,7 @@ const (
 	cbCancelled                // cancelled before it ran
 	cbCommand                  // an internal request from another goroutine; run when drained from the door
 	cbTicket                   // the loop's marker record that ticket Handles point to; never scheduled
+	cbStep                     // a step of task, sent through the door behind others (Loop.queueBehind)
 )
 
 // Handle refers to a callback scheduled with CallSoon, CallLater or CallAt.

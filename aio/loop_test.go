@@ -26,6 +26,7 @@ const ltTimeout = 5 * time.Second
 // ltLoop returns a new loop that is closed when the test ends.
 func ltLoop(t testing.TB) *Loop {
 	t.Helper()
+	fxLeakCheck(t)
 	l, err := NewLoop()
 	if err != nil {
 		t.Fatalf("NewLoop: %v", err)
@@ -559,7 +560,9 @@ func TestErrorHandlerPanic(t *testing.T) {
 // One OS thread
 
 // Every callback (soon, timers, from other goroutines, readiness) runs on
-// the thread the loop goroutine had when the run began.
+// one thread, the loop's, for the loop's whole life: the same thread in a
+// second run started from another goroutine, and never the thread of the
+// goroutine that called RunUntil.
 func TestCallbacksRunOnOneThread(t *testing.T) {
 	ltNeedTid(t)
 	l := ltLoop(t)
@@ -601,29 +604,34 @@ func TestCallbacksRunOnOneThread(t *testing.T) {
 			}()
 		}
 	}
-	var tid0 int
-	err := ltGo(t, l, func() error {
-		// Pin first, so that the thread read here is the loop's thread.
-		runtime.LockOSThread()
+	var callers []int
+	run := func(want int) error {
+		runtime.LockOSThread() // so that the thread read here is the caller's
 		defer runtime.UnlockOSThread()
-		var err error
-		if tid0, err = ltTid(); err != nil {
+		tid, err := ltTid()
+		if err != nil {
 			return err
 		}
-		l.CallSoon(setup)
-		if err := l.RunUntil(func() bool { return len(tids) >= total }); err != nil {
-			return err
-		}
-		// A second run from the same goroutine stays on the same thread.
-		l.CallSoon(record)
-		return l.RunUntil(func() bool { return len(tids) >= total+1 })
-	})
-	if err != nil {
+		callers = append(callers, tid)
+		return l.RunUntil(func() bool { return len(tids) >= want })
+	}
+	l.CallSoon(setup)
+	if err := ltGo(t, l, func() error { return run(total) }); err != nil {
 		t.Fatal(err)
 	}
+	l.CallSoon(record)
+	if err := ltGo(t, l, func() error { return run(total + 1) }); err != nil {
+		t.Fatal(err)
+	}
+	tid0 := tids[0]
 	for i, tid := range tids {
 		if tid != tid0 {
-			t.Fatalf("callback %d ran on thread %d, want the loop's thread %d", i, tid, tid0)
+			t.Fatalf("callback %d ran on thread %d, the first on %d", i, tid, tid0)
+		}
+	}
+	for _, c := range callers {
+		if c == tid0 {
+			t.Fatalf("callbacks ran on thread %d, a caller's of RunUntil", c)
 		}
 	}
 }
@@ -721,10 +729,8 @@ func TestGoexitInCallback(t *testing.T) {
 	if err := l.RunForever(); !errors.Is(err, ErrClosed) {
 		t.Errorf("RunForever after the loop goroutine exited: %v, want ErrClosed", err)
 	}
-	select {
-	case err := <-returned:
-		t.Errorf("RunForever returned %v in the exited goroutine", err)
-	default:
+	if err := <-returned; !errors.Is(err, ErrClosed) {
+		t.Errorf("the interrupted RunForever returned %v, want ErrClosed", err)
 	}
 }
 

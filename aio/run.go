@@ -1,33 +1,72 @@
 package aio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
+	"time"
 )
 
 // ErrInterrupted is the cause of the cancellation of Run's main task when the
 // process receives SIGINT (Ctrl-C).
 var ErrInterrupted = errors.New("aio: interrupted")
 
+// DefaultShutdownTimeout is how long Run waits, once its main task is done,
+// for the cancelled leftover tasks to finish their cleanup (see
+// WithShutdownTimeout).
+const DefaultShutdownTimeout = 10 * time.Second
+
+// A RunOption configures Run.
+type RunOption func(*runConfig)
+
+type runConfig struct {
+	errHandler      ErrorHandler
+	shutdownTimeout time.Duration
+}
+
+// WithErrorHandler sets the loop's error handler for the whole of Run,
+// from before the main task starts (see Loop.SetErrorHandler).
+func WithErrorHandler(h ErrorHandler) RunOption {
+	return func(c *runConfig) { c.errHandler = h }
+}
+
+// WithShutdownTimeout bounds how long Run waits for the leftover tasks it
+// cancelled to finish (DefaultShutdownTimeout without this option). A zero
+// or negative d means no bound: wait as long as they take, as asyncio does.
+func WithShutdownTimeout(d time.Duration) RunOption {
+	return func(c *runConfig) { c.shutdownTimeout = d }
+}
+
 // Run runs body as the main task of a new loop on the calling goroutine (the
-// goroutine is locked to its OS thread meanwhile), and returns what body
-// returns. It is asyncio.run: once the main task is done, Run cancels the
-// tasks still alive (with cause ErrShutdown) and runs the loop until they have finished their
-// cleanup, reports through the loop's error handler the errors of failed
-// tasks that nobody retrieved, and closes the loop.
+// goroutine is locked to its OS thread meanwhile, and every task and callback
+// of the loop runs on that thread), and returns what body returns. It is
+// asyncio.run: once the main task is done, Run cancels the tasks still alive
+// (with cause ErrShutdown), runs the loop until they have finished their
+// cleanup or the shutdown timeout has passed (see WithShutdownTimeout),
+// reports through the loop's error handler the errors of failed tasks that
+// nobody retrieved and the tasks that did not finish in time, and closes the
+// loop, which unwinds those (see Loop.Close).
+//
+// The error is the main task's, joined (errors.Join) with Shutdown's if the
+// shutdown did not complete; the value is always the main task's.
 //
 // While Run runs, the first SIGINT cancels the main task with cause
 // ErrInterrupted; after it, SIGINT has its default effect again, so a
 // second one ends the process at once. Run cannot stop a task body that
 // ignores cancellation and never returns.
 //
-// If a task body calls runtime.Goexit (as t.FailNow does in a test), the
-// calling goroutine exits: Run does not return, the loop is left closed,
-// and the error handler reports it.
-func Run[T any](body func(*Ctx) (T, error)) (T, error) {
+// If a task body or callback calls runtime.Goexit (as t.FailNow does in a
+// test), the calling goroutine exits: Run does not return; the loop unwinds
+// its other tasks, closes, and the error handler reports it.
+func Run[T any](body func(*Ctx) (T, error), opts ...RunOption) (T, error) {
+	cfg := runConfig{shutdownTimeout: DefaultShutdownTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	var zero T
 	if body == nil {
 		return zero, ErrNilFunc
@@ -36,6 +75,13 @@ func Run[T any](body func(*Ctx) (T, error)) (T, error) {
 	if err != nil {
 		return zero, err
 	}
+	if cfg.errHandler != nil {
+		l.SetErrorHandler(cfg.errHandler)
+	}
+	// The loop runs here, on this goroutine, from the first run to the close.
+	l.inline = curg()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	defer l.Close() // after a Goexit, too
 	main, err := Spawn(l, body, WithName("main"))
 	if err != nil {
@@ -47,49 +93,20 @@ func Run[T any](body func(*Ctx) (T, error)) (T, error) {
 		return zero, err
 	}
 	stop()
-	main.fut.retrieved.Store(true) // Run returns main's error itself
-	if err := l.Shutdown(); err != nil {
-		return zero, err
+	main.fut.markRetrieved() // Run returns main's error itself
+	ctx := context.Background()
+	if cfg.shutdownTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.shutdownTimeout)
+		defer cancel()
 	}
-	if err := l.Close(); err != nil {
-		return zero, err
+	shutErr := l.Shutdown(ctx)
+	closeErr := l.Close()
+	v, mainErr := main.Result()
+	if shutErr == nil && closeErr == nil {
+		return v, mainErr
 	}
-	return main.Result()
-}
-
-// Shutdown cancels every live task, with cause ErrShutdown, and runs the
-// loop until they are all done, then reports the errors of failed tasks that nobody retrieved
-// through the error handler. It is what Run does after its main task ends;
-// call it before Close on a loop run by hand. It must not be called on the
-// loop goroutine (it runs the loop), and returns the errors of RunUntil.
-func (l *Loop) Shutdown() error {
-	if l.onLoop() {
-		return fmt.Errorf("%w: Shutdown called from inside the loop", ErrRunning)
-	}
-	// A command, not a callback: it acts when the loop drains its door, before
-	// the first steps of tasks that have not started yet, which therefore
-	// never run their bodies.
-	if err := l.post(l.cancelAll); err != nil {
-		return err
-	}
-	if err := l.RunUntil(func() bool { return l.tasks.len() == 0 }); err != nil {
-		return err
-	}
-	// One more iteration runs the done callbacks the last tasks scheduled,
-	// then the report, queued behind them.
-	if _, err := l.CallSoon(l.reportFailed); err != nil {
-		return err
-	}
-	if err := l.Stop(); err != nil {
-		return err
-	}
-	return l.RunForever()
-}
-
-func (l *Loop) cancelAll() {
-	for c := l.tasks.head; c != nil; c = c.next {
-		c.cancel(ErrShutdown)
-	}
+	return v, errors.Join(mainErr, shutErr, closeErr)
 }
 
 // cancelOnInterrupt cancels t at the first SIGINT, then lets SIGINT have its
@@ -119,7 +136,7 @@ func cancelOnInterrupt(t AnyTask) (stop func()) {
 // (asyncio's run_until_complete). It returns the errors of Loop.RunUntil if
 // the loop cannot run, and an error matching ErrInvalidState if a belongs to
 // another loop or is nil. A Stop during the run makes it return early with
-// an error matching ErrInvalidState, since a is not done.
+// an error matching ErrStopped, since a is not done.
 func RunUntilComplete[T any](l *Loop, a Awaitable[T]) (T, error) {
 	var zero T
 	f := future(a)
@@ -128,6 +145,9 @@ func RunUntilComplete[T any](l *Loop, a Awaitable[T]) (T, error) {
 	}
 	if err := l.RunUntil(f.isDone); err != nil {
 		return zero, err
+	}
+	if !f.isDone() {
+		return zero, fmt.Errorf("%w: RunUntilComplete: the loop was stopped before the future was done", ErrStopped)
 	}
 	return f.Result()
 }

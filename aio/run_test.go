@@ -322,11 +322,11 @@ func TestRunUntilComplete(t *testing.T) {
 			}
 		}()
 	}
-	// A Stop before the future is done: ErrInvalidState, nothing lost.
+	// A Stop before the future is done: ErrStopped, nothing lost.
 	g := NewFuture[int](l)
 	l.CallSoon(func() { l.Stop() })
-	if _, err := RunUntilComplete[int](l, g); !errors.Is(err, ErrInvalidState) {
-		t.Fatalf("RunUntilComplete stopped early = %v, want ErrInvalidState", err)
+	if _, err := RunUntilComplete[int](l, g); !errors.Is(err, ErrStopped) {
+		t.Fatalf("RunUntilComplete stopped early = %v, want ErrStopped", err)
 	}
 	l.CallSoon(func() { g.SetResult(1) })
 	if v, err := RunUntilComplete[int](l, g); v != 1 || err != nil {
@@ -363,7 +363,7 @@ func TestShutdownByHand(t *testing.T) {
 		tasks = append(tasks, task)
 	}
 	fxIterate(t, l, nil)
-	if err := l.Shutdown(); err != nil {
+	if err := l.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	if len(cleaned) != 4 {
@@ -386,7 +386,7 @@ func TestShutdownByHand(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close after Shutdown: %v", err)
 	}
-	if err := l.Shutdown(); !errors.Is(err, ErrClosed) {
+	if err := l.Shutdown(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Shutdown of a closed loop = %v, want ErrClosed", err)
 	}
 }
@@ -397,7 +397,7 @@ func TestShutdownOnLoopIsRefused(t *testing.T) {
 	bystander, _ := Spawn(l, func(c *Ctx) (int, error) { return Await(c, f) })
 	var err error
 	caller := fxRunTask(t, l, func(c *Ctx) (int, error) {
-		err = l.Shutdown()
+		err = l.Shutdown(context.Background())
 		return 0, Yield(c)
 	})
 	if !errors.Is(err, ErrRunning) {
@@ -421,7 +421,7 @@ func TestLoopMethodsFromTaskRefused(t *testing.T) {
 		errs = append(errs, l.RunForever())
 		errs = append(errs, l.RunUntil(func() bool { return true }))
 		errs = append(errs, l.Close())
-		errs = append(errs, l.Shutdown())
+		errs = append(errs, l.Shutdown(context.Background()))
 		_, err := RunUntilComplete[int](l, NewFuture[int](l))
 		errs = append(errs, err)
 		return 0, Yield(c)

@@ -11,8 +11,9 @@ import (
 // goroutine. Callbacks run in the order of the calls that scheduled them
 // whenever that order is defined: calls on one goroutine, or calls on
 // several goroutines ordered by synchronisation (a call that happens before
-// another, in the sense of the Go memory model, runs first). It returns a
-// Handle that can cancel the call.
+// another, in the sense of the Go memory model, runs first), whether each
+// call was made on the loop or elsewhere. It returns a Handle that can
+// cancel the call.
 //
 // CallSoon may be called from any goroutine (it is also asyncio's
 // call_soon_threadsafe). From the loop goroutine and its tasks it does not
@@ -24,11 +25,14 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 		return Handle{}, ErrNilFunc
 	}
 	if l.onLoop() {
-		l.catchUp()
-		// What soon does, written out: soon does not inline, and this is
-		// the loop's hottest path.
-		cb := l.get(fn)
-		l.ready.PushBack(ready{cb: cb})
+		// What soon and queue do, written out: they do not inline, and
+		// this is the loop's hottest path.
+		cb := l.pool.get(l, fn)
+		if l.direct || !l.door.Pending() {
+			l.ready.PushBack(ready{cb: cb})
+		} else {
+			l.queueBehind(ready{cb: cb})
+		}
 		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
 	}
 	// Only the function travels: the loop queues it as it is when it
@@ -43,8 +47,8 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 // CallLater schedules fn to run on the loop goroutine once delay has passed
 // on the loop's clock, and never before. A zero or negative delay means now:
 // the callback runs at the next iteration that fires timers. Timers due at
-// the same time run in the order they were scheduled. Goroutines and errors
-// are as for CallSoon.
+// the same time run in the order they were scheduled (see CallAt).
+// Goroutines and errors are as for CallSoon.
 func (l *Loop) CallLater(delay time.Duration, fn func()) (Handle, error) {
 	return l.callAt(l.after(delay), fn)
 }
@@ -65,6 +69,15 @@ func (l *Loop) after(d time.Duration) int64 {
 // CallAt schedules fn to run on the loop goroutine at t on the loop's clock
 // (see Now), and never before. A time in the past means now. Goroutines and
 // errors are as for CallSoon.
+//
+// Timers fire in the order of their deadlines. Timers with the same deadline
+// fire in the order of the calls that scheduled them, when that order is
+// defined (as for CallSoon), with one exception: a timer scheduled from
+// another goroutine enters the loop when the loop drains the door, and if
+// the loop has not received it by its deadline (a flood of work ahead of it
+// in the door, or its sender descheduled in the middle of the call), it
+// fires when received, after the timers with its deadline that the loop
+// had. A timer scheduled on the loop never waits for the door.
 func (l *Loop) CallAt(t time.Time, fn func()) (Handle, error) {
 	return l.callAt(int64(t.Sub(l.base)), fn)
 }
@@ -73,14 +86,21 @@ func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 	if fn == nil {
 		return Handle{}, ErrNilFunc
 	}
+	if when == noDeadline {
+		// The far past (CallAt of the zero Time saturates to it) is the
+		// value that marks a CallSoon: take the next instant.
+		when++
+	}
 	if l.onLoop() {
-		l.catchUp()
-		cb := l.get(fn)
-		l.timers.Push(&cb.timer, when)
+		cb := l.pool.get(l, fn)
+		l.timers.PushRank(&cb.timer, when, l.timerRank())
 		return Handle{cb: cb, gen: cb.gen, when: when}, nil
 	}
 	cb := l.newCallback()
 	cb.fn, cb.due, cb.state = fn, when, cbScheduled
+	// Draw the rank before the push: the loop ranks a timer of its own by
+	// the count it reads when scheduling it (see timerRank).
+	cb.rank = 2*l.remoteTimers.Add(1) - 1
 	// Build the Handle before sending: once the record is in the door the
 	// loop may run and recycle it, changing its generation.
 	h := Handle{cb: cb, gen: cb.gen, when: when}
@@ -88,14 +108,4 @@ func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 		return Handle{}, err
 	}
 	return h, nil
-}
-
-// catchUp drains the door before the loop schedules anything itself, so
-// that calls ordered by happens-before keep their order even when the
-// earlier one came from another goroutine and is still in the door. It costs
-// one atomic load when the door is empty.
-func (l *Loop) catchUp() {
-	if !l.door.Empty() {
-		l.drainDoor(math.MaxInt)
-	}
 }

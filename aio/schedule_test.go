@@ -901,8 +901,9 @@ func TestDoorCancelWakesParkedLoop(t *testing.T) {
 
 // The pool of callback records keeps what a burst gives back while the loop
 // is busy (so the next burst allocates nothing), and is trimmed to
-// maxPooled when the loop goes idle.
+// maxPooled when the loop goes idle (here with no wait between trims).
 func TestPoolTrimmedWhenIdle(t *testing.T) {
+	defer setTrimInterval(0)()
 	l := ltLoop(t)
 	const burst = 3 * maxPooled
 	n := 0
@@ -912,11 +913,11 @@ func TestPoolTrimmedWhenIdle(t *testing.T) {
 		}
 	})
 	ltRunUntil(t, l, func() bool { return n == burst })
-	afterBurst := l.nfree // the loop is not running: safe to read
+	afterBurst := l.pool.n // the loop is not running: safe to read
 	done := false
 	l.CallLater(time.Millisecond, func() { done = true }) // the loop parks for it
 	ltRunUntil(t, l, func() bool { return done })
-	afterIdle := l.nfree
+	afterIdle := l.pool.n
 	if afterBurst < burst {
 		t.Errorf("after the burst the pool held %d records, want the %d the burst gave back", afterBurst, burst)
 	}
@@ -964,7 +965,7 @@ func TestOrderAcrossDoor(t *testing.T) {
 func TestCancelTicket(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		drained bool // drain the door (via a loop-side CallSoon) before cancelling
+		drained bool // cancel from a callback that runs after the call was drained
 	}{
 		{"in the door", false},
 		{"drained into the ready queue", true},
@@ -973,33 +974,38 @@ func TestCancelTicket(t *testing.T) {
 			l := ltLoop(t)
 			var log []string
 			done := false
-			l.CallSoon(func() {
-				h := ltOffLoop(func() Handle {
-					h, _ := l.CallSoon(func() { log = append(log, "cancelled call ran") })
-					return h
-				})
-				other := ltOffLoop(func() Handle {
-					h, _ := l.CallSoon(func() { log = append(log, "other") })
-					return h
-				})
-				_ = other
-				if tc.drained {
-					l.CallSoon(func() { log = append(log, "loop") }) // drains the door first
-					if l.door.Empty() == false {
-						t.Error("the door was not drained")
-					}
-				}
+			var h Handle
+			cancel := func() {
 				h.Cancel()
 				h.Cancel() // twice: a no-op
 				l.CallLater(time.Millisecond, func() { done = true })
+			}
+			l.CallSoon(func() {
+				if tc.drained {
+					// Queued before the calls below are sent, so it runs
+					// in the batch that drains them, before them.
+					l.CallSoon(func() {
+						if !l.door.Popped(h.gen) {
+							t.Error("the call was not drained")
+						}
+						cancel()
+					})
+				}
+				h = ltOffLoop(func() Handle {
+					h, _ := l.CallSoon(func() { log = append(log, "cancelled call ran") })
+					return h
+				})
+				ltOffLoop(func() Handle {
+					h, _ := l.CallSoon(func() { log = append(log, "other") })
+					return h
+				})
+				if !tc.drained {
+					cancel()
+				}
 			})
 			ltRunUntil(t, l, func() bool { return done })
-			want := "[other]"
-			if tc.drained {
-				want = "[other loop]"
-			}
-			if fmt.Sprint(log) != want {
-				t.Errorf("ran %v, want %s", log, want)
+			if fmt.Sprint(log) != "[other]" {
+				t.Errorf("ran %v, want [other]", log)
 			}
 			if len(l.dropped) != 0 {
 				t.Errorf("%d cancelled door positions left over", len(l.dropped))

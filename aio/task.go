@@ -28,17 +28,21 @@ var taskIDs atomic.Uint64
 // another task, a callback or another goroutine makes Await and the other
 // suspending functions return an error matching ErrNotInTask.
 type Ctx struct {
-	fut   *futureBase // the task's future; fut.loop is the task's loop
-	impl  taskImpl    // the typed *Task[T] around this Ctx
-	id    uint64
-	name  atomic.Pointer[string]
-	coro  *coro // the coroutine running the body; nil before the first step and after the end
-	state taskState
-	woken bool // a step is queued for the current suspension
+	fut  *futureBase // the task's future; fut.loop is the task's loop
+	impl taskImpl    // the typed *Task[T] around this Ctx
+	id   uint64
+	name atomic.Pointer[string]
+	coro *coro // the coroutine running the body; nil before the first step and after the end
 
+	// One word: the step state and the cancellation count.
+	state          taskState
+	woken          bool  // a step is queued for the current suspension
 	mustCancel     bool  // deliver a cancellation at the next suspension point
-	cancelCause    error // cause of the latest cancellation request
-	cancelRequests int   // Cancelling(): requests not withdrawn by Uncancel
+	errClaimed     bool  // a Gather that returned has claimed the task's error (see Gather)
+	cancelRequests int32 // Cancelling(): requests not withdrawn by Uncancel
+
+	cancelCause error    // cause of the latest cancellation request
+	fail        *failure // the record of the task's failure, if it failed (failures.go)
 
 	prev, next *Ctx // in the loop's list of live tasks
 }
@@ -125,7 +129,6 @@ func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Tas
 	c.fut, c.impl = &t.fut.futureBase, t
 	c.id = taskIDs.Add(1)
 	if l.onLoop() {
-		l.catchUp()
 		l.startTask(c)
 		return t, nil
 	}
@@ -135,16 +138,21 @@ func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Tas
 	return t, nil
 }
 
-// startTask registers a new task and queues its first step. Loop goroutine.
+// startTask registers a new task and queues its first step. A task spawned
+// while Shutdown runs is cancelled at once, as Shutdown cancelled the tasks
+// before it, so it never runs. Loop goroutine.
 func (l *Loop) startTask(c *Ctx) {
 	l.tasks.add(c)
 	c.woken = true
+	if l.down.active {
+		c.cancel(ErrShutdown)
+	}
 	l.soonStep(c)
 }
 
 // soonStep queues a step of c. Loop goroutine.
 func (l *Loop) soonStep(c *Ctx) {
-	l.ready.PushBack(ready{task: c})
+	l.queue(ready{task: c})
 }
 
 // step resumes c's coroutine (starting it on the first step) until the body
@@ -215,10 +223,11 @@ func (t *Task[T]) complete(v T, err error) {
 	c.fut.loop.tasks.remove(c)
 	isCancel := err != nil && errors.Is(err, context.Canceled)
 	t.fut.result = v
-	t.fut.finish(err, isCancel)
-	if err != nil && !isCancel {
-		c.fut.loop.noteFailed(c)
+	t.fut.err = err
+	if err != nil && !isCancel && !c.errClaimed {
+		c.fut.loop.noteFailed(c) // before finish publishes the outcome
 	}
+	t.fut.finish(err, isCancel)
 }
 
 // abort ends a task whose body never ran.
@@ -295,7 +304,7 @@ func (c *Ctx) cancel(cause error) bool {
 // tasks only: it panics with an error matching ErrNotOnLoop elsewhere.
 func (t *Task[T]) Cancelling() int {
 	t.c.mustBeOnLoop("Task.Cancelling")
-	return t.c.cancelRequests
+	return int(t.c.cancelRequests)
 }
 
 // Uncancel withdraws one cancellation request and returns the number left
@@ -312,7 +321,7 @@ func (t *Task[T]) Uncancel() int {
 			c.mustCancel = false
 		}
 	}
-	return c.cancelRequests
+	return int(c.cancelRequests)
 }
 
 // IsDone reports whether the task is done. Any goroutine.
@@ -397,49 +406,6 @@ func (l *Loop) Tasks() []AnyTask {
 		panic(notOnLoop("Loop.Tasks"))
 	}
 	return l.tasks.all()
-}
-
-// noteFailed remembers a task that failed so that its error is reported if
-// nobody retrieves it. The list is bounded: past maxFailed, the oldest
-// unretrieved errors are reported at once.
-func (l *Loop) noteFailed(c *Ctx) {
-	const maxFailed = 256
-	l.failed = append(l.failed, c)
-	if len(l.failed) < maxFailed {
-		return
-	}
-	kept := l.failed[:0]
-	for _, f := range l.failed {
-		if !f.fut.retrieved.Load() {
-			kept = append(kept, f)
-		}
-	}
-	clear(l.failed[len(kept):])
-	l.failed = kept
-	for len(l.failed) >= maxFailed/2 {
-		l.reportUnretrieved(l.failed[0])
-		l.failed = l.failed[1:]
-	}
-}
-
-// reportFailed reports every remembered failure that nobody retrieved.
-func (l *Loop) reportFailed() {
-	for _, c := range l.failed {
-		l.reportUnretrieved(c)
-	}
-	l.failed = nil
-}
-
-func (l *Loop) reportUnretrieved(c *Ctx) {
-	if c.fut.retrieved.Load() {
-		return
-	}
-	c.fut.retrieved.Store(true)
-	l.ReportError(ErrorContext{
-		Message: "aio: task error was never retrieved",
-		Err:     c.fut.err,
-		Task:    c.impl,
-	})
 }
 
 // taskSet is the loop's list of live tasks, linked through Ctx.prev/next.

@@ -184,6 +184,7 @@ func TestAwaitMisuseInTask(t *testing.T) {
 		other *Ctx       // another task's Ctx, suspended
 		self  *Task[int] // the running task
 		f     *Future[int]
+		t     *testing.T
 	}
 	cases := []struct {
 		name string
@@ -197,7 +198,7 @@ func TestAwaitMisuseInTask(t *testing.T) {
 		{"Sleep with another task's Ctx", func(c *Ctx, e *env) error { return Sleep(e.other, time.Millisecond) }, ErrNotInTask},
 		{"Yield with another task's Ctx", func(c *Ctx, e *env) error { return Yield(e.other) }, ErrNotInTask},
 		{"Gather with another task's Ctx", func(c *Ctx, e *env) error { _, err := Gather[Awaitable[int]](e.other, e.f); return err }, ErrNotInTask},
-		{"Await of another loop's future", func(c *Ctx, e *env) error { _, err := Await[int](c, fxOtherLoopFuture(t)); return err }, ErrInvalidState},
+		{"Await of another loop's future", func(c *Ctx, e *env) error { _, err := Await[int](c, fxOtherLoopFuture(e.t)); return err }, ErrInvalidState},
 		{"Await of itself", func(c *Ctx, e *env) error { _, err := Await[int](c, e.self); return err }, ErrInvalidState},
 		{"Await of a nil Awaitable", func(c *Ctx, e *env) error { _, err := Await[int](c, nil); return err }, ErrInvalidState},
 		{"Await of a nil *Future", func(c *Ctx, e *env) error { _, err := Await[int](c, (*Future[int])(nil)); return err }, ErrInvalidState},
@@ -208,7 +209,7 @@ func TestAwaitMisuseInTask(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			l := fxLoop(t)
-			e := &env{l: l, f: NewFuture[int](l)}
+			e := &env{l: l, f: NewFuture[int](l), t: t}
 			otherStarted := false
 			other, err := Spawn(l, func(c *Ctx) (int, error) {
 				e.other = c
@@ -780,28 +781,34 @@ func TestTaskPanic(t *testing.T) {
 	}
 }
 
+// A task body that calls runtime.Goexit ends the loop's goroutine: the run
+// returns an error matching ErrClosed to its caller, the loop is closed, the
+// other suspended tasks are unwound on the loop's thread before it goes (no
+// coroutine goroutine is left), and the error handler is told.
 func TestTaskGoexitEndsLoopGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
 	l, err := NewLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep := fxRecord(l)
-	var task *Task[int]
-	other, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) })
-	returned := make(chan bool, 1)
-	go func() {
-		ok := false
-		defer func() { returned <- ok }()
-		task, _ = Spawn(l, func(c *Ctx) (int, error) {
-			Yield(c)
-			runtime.Goexit()
-			return 0, nil
+	var unwound []error
+	var others []*Task[int]
+	for range 20 {
+		other, _ := Spawn(l, func(c *Ctx) (int, error) {
+			err := Sleep(c, time.Hour)
+			unwound = append(unwound, err)
+			return 0, err
 		})
-		l.RunUntil(func() bool { return false })
-		ok = true
-	}()
-	if <-returned {
-		t.Fatal("RunUntil returned after a task called runtime.Goexit")
+		others = append(others, other)
+	}
+	task, _ := Spawn(l, func(c *Ctx) (int, error) {
+		Yield(c)
+		runtime.Goexit()
+		return 0, nil
+	})
+	if err := l.RunUntil(func() bool { return false }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("RunUntil after a task called runtime.Goexit = %v, want ErrClosed", err)
 	}
 	if !l.IsClosed() || !fxClosed(l.Closed()) {
 		t.Fatal("the loop is not closed after its goroutine exited")
@@ -809,13 +816,17 @@ func TestTaskGoexitEndsLoopGoroutine(t *testing.T) {
 	if !task.IsDone() || task.Err() == nil {
 		t.Fatalf("the Goexit task: done=%v err=%v", task.IsDone(), task.Err())
 	}
-	reports := rep.all()
-	if len(reports) == 0 || !errors.Is(reports[len(reports)-1].Err, ErrClosed) {
-		t.Fatalf("reports %+v, want one matching ErrClosed", reports)
+	if len(unwound) != len(others) {
+		t.Fatalf("%d of %d suspended tasks were unwound", len(unwound), len(others))
 	}
-	// A goroutine waiting on an abandoned task is released.
-	if _, err := other.Wait(context.Background()); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Wait on an abandoned task = %v, want ErrClosed", err)
+	for _, other := range others {
+		if !other.IsDone() || !errors.Is(other.Err(), ErrClosed) {
+			t.Fatalf("an abandoned task: done=%v err=%v, want cancelled with ErrClosed", other.IsDone(), other.Err())
+		}
+	}
+	reports := rep.all()
+	if len(reports) == 0 || !errors.Is(reports[0].Err, ErrClosed) {
+		t.Fatalf("reports %+v, want one matching ErrClosed", reports)
 	}
 	if err := l.RunForever(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("RunForever after the loop was abandoned = %v, want ErrClosed", err)
@@ -826,6 +837,7 @@ func TestTaskGoexitEndsLoopGoroutine(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close of an abandoned loop = %v", err)
 	}
+	fxNoGoroutinesBeyond(t, before)
 }
 
 func TestTaskCloseUnwindsSuspended(t *testing.T) {
@@ -881,25 +893,38 @@ func TestTaskCloseUnwindsSuspended(t *testing.T) {
 	}
 }
 
+// Close from a goroutine other than the one that ran the loop, after that
+// goroutine has exited, unwinds the suspended tasks all the same: they run
+// on the loop's own goroutine and thread, and no goroutine is left behind,
+// over many loops.
 func TestTaskCloseFromOtherGoroutineWithSuspendedTasks(t *testing.T) {
-	l, err := NewLoop()
-	if err != nil {
-		t.Fatal(err)
+	before := runtime.NumGoroutine()
+	for range 50 {
+		l, err := NewLoop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tasks []*Task[int]
+		for range 20 {
+			task, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) })
+			tasks = append(tasks, task)
+		}
+		ran := make(chan error)
+		go func() { ran <- l.RunUntil(func() bool { return len(l.tasks.all()) == 20 && !tasks[19].c.woken }) }()
+		if err := <-ran; err != nil {
+			t.Fatal(err)
+		}
+		// The goroutine that ran the loop has exited; close from here.
+		if err := l.Close(); err != nil {
+			t.Fatalf("Close from another goroutine with suspended tasks = %v", err)
+		}
+		for _, task := range tasks {
+			if !task.IsDone() || !errors.Is(task.Err(), ErrClosed) {
+				t.Fatalf("a suspended task after Close: done=%v err=%v", task.IsDone(), task.Err())
+			}
+		}
 	}
-	task, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) })
-	fxIterate(t, l, nil)
-	errc := make(chan error, 1)
-	go func() { errc <- l.Close() }()
-	if err := <-errc; !errors.Is(err, ErrNotOnLoop) {
-		t.Fatalf("Close from another goroutine with a suspended task = %v, want ErrNotOnLoop", err)
-	}
-	if !l.IsClosed() {
-		t.Fatal("the loop is not closed")
-	}
-	_ = task
-	// The thread stays locked for the abandoned coroutine; release it so
-	// the test goroutine is not left locked.
-	runtime.UnlockOSThread()
+	fxNoGoroutinesBeyond(t, before)
 }
 
 func TestTaskKeptAliveByLoop(t *testing.T) {
@@ -955,7 +980,7 @@ func TestTaskUnretrievedErrorsReported(t *testing.T) {
 	if r := rep.all(); len(r) != 0 {
 		t.Fatalf("reported before Shutdown: %+v", r)
 	}
-	if err := l.Shutdown(); err != nil {
+	if err := l.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	got := map[string]ErrorContext{}

@@ -4,6 +4,7 @@ package main
 // value back and forth, all on one loop.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -72,7 +73,7 @@ func runTask[T any](body func(*aio.Ctx) (T, error)) (T, error) {
 	guard := time.AfterFunc(runLimit, func() { t.Cancel(errTimedOut) })
 	v, err := aio.RunUntilComplete(l, t)
 	guard.Stop()
-	if serr := l.Shutdown(); serr != nil {
+	if serr := l.Shutdown(context.Background()); serr != nil {
 		err = errors.Join(err, fmt.Errorf("Shutdown: %w", serr))
 	}
 	if cerr := l.Close(); cerr != nil {

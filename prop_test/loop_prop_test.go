@@ -367,8 +367,8 @@ func TestPropDoorSubmissions(t *testing.T) {
 
 // TestPropOneThread: a random mix of callbacks (soon and timers from loop
 // code, soon and timers from other goroutines, callbacks that schedule
-// more, readiness callbacks) all run on the OS thread the loop goroutine
-// had when the run began.
+// more, readiness callbacks) all run on one OS thread, the loop's own, not
+// the thread of the goroutine that called RunUntil.
 func TestPropOneThread(t *testing.T) {
 	if _, err := lpTid(); err != nil {
 		t.Skipf("cannot read the thread id: %v", err)
@@ -442,21 +442,21 @@ func TestPropOneThread(t *testing.T) {
 				want++
 			}
 		}
-		var tid0 int
+		var caller int
 		lpRun(t, l, func() error {
-			// Pin first, so that the thread read here is the loop's.
+			// Pin first, so that the thread read here is the caller's.
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			var err error
-			if tid0, err = lpTid(); err != nil {
+			if caller, err = lpTid(); err != nil {
 				return err
 			}
 			l.CallSoon(setup)
 			return l.RunUntil(func() bool { return len(tids) >= want })
 		})
 		for i, tid := range tids {
-			if tid != tid0 {
-				t.Fatalf("callback %d ran on thread %d, want the loop's thread %d (actions %v)", i, tid, tid0, acts)
+			if tid != tids[0] || tid == caller {
+				t.Fatalf("callback %d ran on thread %d; the first on %d, RunUntil's caller on %d (actions %v)", i, tid, tids[0], caller, acts)
 			}
 		}
 	})

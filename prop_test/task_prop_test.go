@@ -221,7 +221,7 @@ func TestPropTaskTrees(t *testing.T) {
 		tpRunLoop(t, l, tr.allDone)
 		// Shutdown reports the failures nobody retrieved (nothing has read a
 		// task's outcome yet, apart from the parents' Awaits).
-		if err := l.Shutdown(); err != nil {
+		if err := l.Shutdown(context.Background()); err != nil {
 			t.Fatalf("Shutdown: %v", err)
 		}
 

@@ -53,7 +53,7 @@ func main() {
 	go func() {
 		err := l.RunForever()
 		if err == nil {
-			err = l.Shutdown()
+			err = l.Shutdown(context.Background())
 		}
 		if cerr := l.Close(); err == nil {
 			err = cerr

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"time"
@@ -81,7 +82,7 @@ func main() {
 		log.Fatal(err)
 	}
 	// Cancel whatever is left (nothing here) and report lost task errors.
-	if err := l.Shutdown(); err != nil {
+	if err := l.Shutdown(context.Background()); err != nil {
 		log.Fatal(err)
 	}
 }

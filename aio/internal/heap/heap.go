@@ -111,17 +111,21 @@ func (h *Heap[V]) PushRank(e *Entry[V], when int64, rank uint64) {
 	h.up(len(h.s) - 1)
 }
 
-// Trim gives back the backing array's excess at once if Len is at most a
-// quarter of its capacity, reallocating it at twice Len (at least
-// minShrinkCap), and reports whether it did. The loop calls it when it has
+// Trim gives back the backing array's excess at once if Len, and the
+// largest Len seen at a removal since the last shrink or Trim, were at most
+// a quarter of its capacity, reallocating it at twice that (at least
+// minShrinkCap); it reports whether it did. The loop calls it when it has
 // been idle for a while: a heap drained by a burst sees no more removals,
-// so the epochs below would never shrink it.
+// so the epochs below would never shrink it, while a heap filled and
+// drained again since the last Trim keeps its array.
 func (h *Heap[V]) Trim() bool {
 	c := cap(h.s)
-	if c <= minShrinkCap || len(h.s) > c/4 {
+	peak := max(h.peak, len(h.s))
+	if c <= minShrinkCap || peak > c/4 {
+		h.peak = len(h.s)
 		return false
 	}
-	s := make([]slot[V], len(h.s), max(2*len(h.s), minShrinkCap))
+	s := make([]slot[V], len(h.s), max(2*peak, minShrinkCap))
 	copy(s, h.s)
 	h.s = s
 	h.peak = len(h.s)

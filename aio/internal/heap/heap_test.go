@@ -410,7 +410,8 @@ func TestPushRank(t *testing.T) {
 
 // TestTrim: a heap drained after a burst keeps its array (no removals end
 // a shrink epoch) until Trim, which gives back all but twice Len; Trim
-// refuses while Len is above a quarter of the capacity.
+// refuses while Len, or the largest Len at a removal since the previous
+// Trim, is above a quarter of the capacity.
 func TestTrim(t *testing.T) {
 	var h Heap[int]
 	for i := range 16 * minShrinkCap {
@@ -423,8 +424,11 @@ func TestTrim(t *testing.T) {
 		h.Pop()
 	}
 	big := h.Cap()
+	if h.Trim() {
+		t.Fatal("Trim right after a burst's removals reported true")
+	}
 	if !h.Trim() {
-		t.Fatalf("Trim with Len %d and cap %d reported false", h.Len(), big)
+		t.Fatalf("a second Trim with Len %d and cap %d reported false", h.Len(), big)
 	}
 	if c := h.Cap(); c != minShrinkCap {
 		t.Fatalf("cap after Trim = %d, want %d", c, minShrinkCap)

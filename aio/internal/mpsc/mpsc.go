@@ -371,6 +371,28 @@ func (q *Queue[T]) Pop() (v T, ok bool) {
 
 // PopPos is Pop that also returns the value's position (see Push).
 func (q *Queue[T]) PopPos() (v T, pos uint64, ok bool) {
+	// The common cases, inline: the head slot is published, or nothing is
+	// claimed past it.
+	if seg := q.head.Load(); seg != nil && q.idx < segSize && len(q.holes) == 0 {
+		i := q.idx
+		s := &seg.slots[i]
+		if s.ready.Load() != 0 {
+			v = s.val
+			var zero T
+			s.val = zero
+			q.idx = i + 1
+			return v, seg.base + uint64(i), true
+		}
+		if seg.claimed.Load() <= uint32(i)+1 {
+			return v, 0, false
+		}
+	}
+	return q.popSlow()
+}
+
+// popSlow is PopPos past the common cases: holes to look at, a segment to
+// move to, or a slot to pass over.
+func (q *Queue[T]) popSlow() (v T, pos uint64, ok bool) {
 	if len(q.holes) > 0 {
 		if v, pos, ok = q.popHole(); ok {
 			return v, pos, true

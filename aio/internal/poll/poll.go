@@ -481,3 +481,8 @@ func timeoutNanos(d time.Duration) int64 {
 	}
 	return min(int64(d), maxWaitNanos)
 }
+
+// OwnFDs returns the descriptors the Poller made for itself (the kernel
+// poller and the wake mechanism's), for tests and diagnostics. Loop
+// goroutine only.
+func (p *Poller) OwnFDs() []int { return p.sys.ownFDs() }

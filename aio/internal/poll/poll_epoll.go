@@ -54,6 +54,8 @@ func (s *pollerSys) isPollFD(fd int) bool {
 	return fd == s.epfd || fd == s.efd
 }
 
+func (s *pollerSys) ownFDs() []int { return []int{s.epfd, s.efd} }
+
 // epollFlags returns the epoll events to request for interest ev. Read
 // also asks for EPOLLRDHUP so that a peer's shutdown is reported even
 // before any pending data is read. EPOLLERR and EPOLLHUP need no asking:

@@ -64,6 +64,8 @@ func (s *pollerSys) isPollFD(fd int) bool {
 	return fd == s.kq || s.wake.isPollFD(fd)
 }
 
+func (s *pollerSys) ownFDs() []int { return []int{s.kq} }
+
 // keventChange applies the single change kev to kq. Like the runtime it
 // retries on EINTR, although kevent has nothing to sleep on when it gets no
 // event list. If the interrupted call had already applied an EV_DELETE, the

@@ -25,6 +25,7 @@ func (s *pollerSys) init() error                                       { return 
 func (s *pollerSys) checkFD(int, Events) error                         { return errUnsupported }
 func (s *pollerSys) ctl(int32, uint32, Events, Events) (Events, error) { return 0, errUnsupported }
 func (s *pollerSys) wakeup() error                                     { return errUnsupported }
+func (s *pollerSys) ownFDs() []int                                     { return nil }
 func (s *pollerSys) close() error                                      { return nil }
 
 func (p *Poller) wait([]Event, time.Duration) (int, error) { return 0, errUnsupported }
