@@ -36,14 +36,17 @@
 //
 // # Loops
 //
-// Run makes a loop, runs a main task to completion on the calling goroutine
-// and closes the loop; it is asyncio.run. A Loop can also be driven by hand:
-// NewLoop, then RunForever until Stop, or RunUntil a condition, then
-// Shutdown and Close. Each iteration of the loop polls for I/O (without
-// blocking if work is ready), takes in what other goroutines sent, moves
-// due timers to the ready queue, and runs the callbacks that are ready at
-// that point. A callback scheduled while they run waits for the next
-// iteration, so busy code never starves I/O and timers.
+// Run makes a loop, runs a main task to completion on the calling goroutine,
+// shuts the loop down and closes it; it is asyncio.run. A Loop can also be
+// driven by hand: NewLoop, then RunForever until Stop, or RunUntil a
+// condition, then Shutdown and Close. A loop driven by hand runs on a
+// goroutine of its own, locked to one OS thread from its first run to Close,
+// whichever goroutines run and close it. Each iteration of the loop polls
+// for I/O (without blocking if work is ready), takes in what other
+// goroutines sent, moves due timers to the ready queue, and runs the
+// callbacks that are ready at that point. A callback scheduled while they
+// run waits for the next iteration, so busy code never starves I/O and
+// timers.
 //
 // CallSoon, CallLater and CallAt schedule plain callbacks and return a
 // Handle that can cancel them. Timers fire in the order of their deadlines,
@@ -94,10 +97,47 @@
 // return an error matching ErrNotInTask. A plain goroutine waits for a
 // future or task with Wait or by selecting on Done.
 //
+// Wait refuses (ErrOnLoop) on the goroutine or in a task of any loop, not
+// only its own: it would block that loop.
+//
 // A task body must not block its thread for long (a blocking syscall, a
 // mutex held elsewhere, a channel receive): the whole loop stops meanwhile.
 // It must not call runtime.LockOSThread or runtime.UnlockOSThread (the
 // runtime forbids it in a coroutine). runtime.Goexit in a task body (t.FailNow
-// in a test) ends the loop goroutine: the loop is closed and the error
-// handler is told.
+// in a test) ends the loop goroutine: the other tasks are unwound, the loop
+// is closed and the error handler is told.
+//
+// # Guarantees
+//
+// Order. Calls ordered by happens-before run in that order, wherever each
+// was made: CallSoon callbacks, the first steps of tasks, and the callbacks
+// and wake-ups they cause; timers with equal deadlines likewise (with one
+// exception, under a flood or a descheduled sender, documented on CallAt).
+// The loop never waits for a goroutine descheduled in the middle of a call.
+//
+// Overload. There is no backpressure: calls from other goroutines never
+// block and queue without bound, as in asyncio and tokio. Each iteration
+// takes at most 4096 of them, so however much is queued, timers made on the
+// loop stay on time (as far as the CPU allows) and a Stop takes effect at
+// the next iteration. After a burst the loop gives back the memory it grew
+// (ready queue, timer heap, record pool) once it has been idle a second.
+//
+// Shutdown and close. Shutdown cancels every task, including those spawned
+// while it runs, waits for them no longer than its context allows, and says
+// when it could not finish (ErrStopped, or the context's cause). Close
+// unwinds what is left on the loop's own thread, from any goroutine, and
+// leaves no goroutine behind; a body being unwound that calls Close or Wait
+// gets an error, not a deadlock.
+//
+// Errors nobody can receive go to the error handler, each in a callback of
+// its own: panics in callbacks (right after the callback), and the errors of
+// failed tasks that nobody retrieved, reported once nobody can retrieve
+// them (when the task is garbage collected unread, or at the latest at
+// Shutdown or Close), never earlier.
+//
+// File descriptors. An fd closed while watched is detected, its callbacks
+// dropped and reported once, when its number is watched again; a closed fd
+// kept registered by a duplicate (epoll) is purged and reported instead of
+// making the loop spin. Errors of AddReader and AddWriter name the method
+// and fd and wrap the errno.
 package aio

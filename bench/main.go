@@ -175,6 +175,7 @@ func workloads() []workload {
 	var ws []workload
 	ws = append(ws, loopWorkloads()...)
 	ws = append(ws, submitWorkloads()...)
+	ws = append(ws, overloadWorkloads()...)
 	ws = append(ws, taskWorkloads()...)
 	ws = append(ws, roundTripWorkloads()...)
 	ws = append(ws, memoryWorkloads()...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -49,6 +50,7 @@ const (
 	nsPerOp    unit = iota // value is nanoseconds per operation
 	bytesPerOp             // value is bytes per operation
 	check                  // value counts faults; the note says what was seen
+	latency                // value is a latency in ns; the note gives its distribution
 )
 
 // A target says what aio must achieve; status returns "ok", "MISS", or ""
@@ -165,10 +167,14 @@ func measureWorkload(w workload, o options) ([]row, error) {
 			baseRes[i] = append(baseRes[i], r)
 		}
 	}
-	a := median(aioRes)
+	summary := median
+	if w.unit == latency {
+		summary = medianRep
+	}
+	a := summary(aioRes)
 	rows := make([]row, 0, len(w.bases))
 	for i, b := range w.bases {
-		g := median(baseRes[i])
+		g := summary(baseRes[i])
 		r := row{w: w, aio: a, baseName: b.name, base: g, target: b.target.text, status: b.target.status(a, g)}
 		if i == 0 {
 			r.title = strings.ReplaceAll(w.title, "{n}", formatCount(n))
@@ -179,7 +185,8 @@ func measureWorkload(w workload, o options) ([]row, error) {
 }
 
 // median returns the median of each figure. A check's value counts what
-// went wrong, and its note is taken from the worst repetition, not the median.
+// went wrong, and its note is taken from the worst repetition, not the
+// median.
 func median(rs []result) result {
 	if len(rs) == 0 {
 		return result{}
@@ -194,6 +201,18 @@ func median(rs []result) result {
 		}
 	}
 	return result{value: mid(vals), allocs: mid(allocs), note: worst.note}
+}
+
+// medianRep returns the repetition whose value is the median (the lower
+// one for an even count), note and all: a latency's distribution is shown
+// as the median repetition saw it.
+func medianRep(rs []result) result {
+	if len(rs) == 0 {
+		return result{}
+	}
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b result) int { return cmp.Compare(a.value, b.value) })
+	return s[(len(s)-1)/2]
 }
 
 func mid(xs []float64) float64 {

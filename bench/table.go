@@ -39,7 +39,7 @@ func (r row) cells() []string {
 
 func formatValue(u unit, r result) string {
 	switch u {
-	case check:
+	case check, latency:
 		return r.note
 	case bytesPerOp:
 		return fmt.Sprintf("%.0f B", r.value)

@@ -47,13 +47,16 @@ func main() {
 		log.Fatal(err)
 	}
 
-	// The loop goroutine: run until stopped, then cancel what is left, and
-	// close the loop on this same goroutine (the one whose thread it used).
+	// Run the loop until stopped, then cancel what is left (giving it a
+	// second to finish) and close the loop. The loop itself runs on a
+	// goroutine and thread of its own; this goroutine waits for it.
 	loopDone := make(chan error, 1)
 	go func() {
 		err := l.RunForever()
 		if err == nil {
-			err = l.Shutdown(context.Background())
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			err = l.Shutdown(ctx)
+			cancel()
 		}
 		if cerr := l.Close(); err == nil {
 			err = cerr

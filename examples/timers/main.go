@@ -81,8 +81,12 @@ func main() {
 	if err := l.RunForever(); err != nil {
 		log.Fatal(err)
 	}
-	// Cancel whatever is left (nothing here) and report lost task errors.
+	// Cancel whatever is left (nothing here), report lost task errors, and
+	// close the loop.
 	if err := l.Shutdown(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
 		log.Fatal(err)
 	}
 }
