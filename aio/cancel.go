@@ -5,36 +5,51 @@ import (
 	"errors"
 )
 
-// CancelledError is the error of a cancelled future or task, and the error
-// that Await, Sleep and Yield return in a task that has been cancelled. It
-// matches context.Canceled under errors.Is, so code written for contexts
-// recognises it, and it unwraps to its Cause, so errors.Is(err, cause) holds
-// too (context.DeadlineExceeded for a timeout, ErrClosed for a closing loop).
-type CancelledError struct {
+// Cancellation, in one place: the error it is, the request a task counts,
+// and its delivery at the task's next suspension point. Cancel scopes,
+// timeouts and task groups build on this machine and nothing else.
+//
+// The machine is asyncio's: a request (Task.Cancel) counts one in the task's
+// cancelRequests, keeps the latest cause, marks the task (mustCancel), takes
+// it off whatever it is parked on, and wakes it. The suspension point where
+// the task is, or the next one it reaches (Await, Sleep, Yield, Park,
+// Gather), consumes the mark and returns the cancellation as a
+// *CanceledError. Uncancel withdraws one request; at zero, an undelivered
+// mark is dropped too (asyncio 3.13's rule), which is how a timeout or a
+// group tells its own cancellation, which it withdraws, from one that came
+// from outside, which stays counted.
+
+// CanceledError is the error of a canceled future or task, and the error
+// that Await, Sleep, Yield and WaitQueue.Park return in a task that has been
+// canceled. It matches context.Canceled under errors.Is, so code written for
+// contexts recognises it, and it unwraps to its Cause, so errors.Is(err,
+// cause) holds too (ErrClosed for a closing loop, ErrShutdown for a loop
+// shutting down, whatever cause the canceller gave).
+type CanceledError struct {
 	Cause error // why; context.Canceled when the canceller gave no cause
 }
 
-// Error returns "aio: cancelled", followed by the cause if it is not
+// Error returns "aio: canceled", followed by the cause if it is not
 // context.Canceled.
-func (e *CancelledError) Error() string {
+func (e *CanceledError) Error() string {
 	if e.Cause == nil || e.Cause == context.Canceled {
-		return "aio: cancelled"
+		return "aio: canceled"
 	}
-	return "aio: cancelled: " + e.Cause.Error()
+	return "aio: canceled: " + e.Cause.Error()
 }
 
 // Is reports whether target is context.Canceled.
-func (e *CancelledError) Is(target error) bool { return target == context.Canceled }
+func (e *CanceledError) Is(target error) bool { return target == context.Canceled }
 
 // Unwrap returns the cause.
-func (e *CancelledError) Unwrap() error { return e.Cause }
+func (e *CanceledError) Unwrap() error { return e.Cause }
 
 // Cause returns the cause of a cancellation error, as context.Cause does for
-// a context: for an error that wraps a *CancelledError, its Cause; for any
+// a context: for an error that wraps a *CanceledError, its Cause; for any
 // other error matching context.Canceled, context.Canceled; and nil for nil or
 // an error that is not a cancellation.
 func Cause(err error) error {
-	var ce *CancelledError
+	var ce *CanceledError
 	if errors.As(err, &ce) {
 		if ce.Cause == nil {
 			return context.Canceled
@@ -47,10 +62,73 @@ func Cause(err error) error {
 	return nil
 }
 
-// cancelled returns the error for a cancellation with cause.
-func cancelled(cause error) error {
+// canceled returns the error for a cancellation with cause.
+func canceled(cause error) *CanceledError {
 	if cause == nil {
 		cause = context.Canceled
 	}
-	return &CancelledError{Cause: cause}
+	return &CanceledError{Cause: cause}
+}
+
+// cancel records a cancellation request for c with cause and wakes c so
+// that its suspension point delivers it. It reports false, and does nothing,
+// if c is done. Loop goroutine only.
+func (c *Ctx) cancel(cause error) bool {
+	if c.state == taskDone {
+		return false
+	}
+	c.cancelRequests++
+	c.extra().cancelErr = canceled(cause)
+	c.mustCancel = true
+	if c.waiter.queued() {
+		// Parked in a wait list (a future's waiters, a WaitQueue): leave it
+		// now, so that a wake meanwhile goes to a waiter that will take it.
+		c.waiter.list.remove(&c.waiter)
+	}
+	c.wake(c.loop())
+	return true
+}
+
+// uncancel withdraws one request and returns the number left; at zero an
+// undelivered cancellation is dropped. Loop goroutine only.
+func (c *Ctx) uncancel() int {
+	if c.cancelRequests > 0 {
+		c.cancelRequests--
+		if c.cancelRequests == 0 {
+			c.mustCancel = false
+		}
+	}
+	return int(c.cancelRequests)
+}
+
+// takeCancel consumes a pending cancellation and returns it, or nil.
+func (c *Ctx) takeCancel() error {
+	if !c.mustCancel {
+		return nil
+	}
+	c.mustCancel = false
+	return c.x.cancelErr
+}
+
+// suspend parks the task until something wakes it, and returns the pending
+// cancellation, if any. It is the task's only suspension point: every wait
+// (Await, Sleep, Yield, Park, the combinators) calls it in a loop and looks,
+// when it returns nil, at whether what it waits for has happened.
+func (c *Ctx) suspend() error {
+	c.state = taskSuspended
+	ok := c.coro.yield(struct{}{})
+	c.state = taskRunning
+	if !ok {
+		return canceled(ErrClosed) // the loop is closing and unwinds us
+	}
+	return c.takeCancel()
+}
+
+// begin is where a suspending function starts: the caller must be c's task,
+// and a pending cancellation is returned at once.
+func (c *Ctx) begin(fn string) error {
+	if err := c.check(fn); err != nil {
+		return err
+	}
+	return c.takeCancel()
 }

@@ -11,7 +11,7 @@ import "fmt"
 //
 // Tasks that are still alive are unwound: a task that has not started is
 // cancelled and never runs; in a suspended one, the pending Await returns a
-// *CancelledError whose cause is ErrClosed, as does every later one, and
+// *CanceledError whose cause is ErrClosed, as does every later one, and
 // the body runs to its end. The errors of failed tasks that nobody
 // retrieved are then reported through the error handler. Unwinding happens
 // on the loop's own goroutine and thread, whichever goroutine calls Close,
@@ -21,14 +21,14 @@ import "fmt"
 // runs returns ErrRunning. Close may be called from any other goroutine.
 func (l *Loop) Close() error {
 	g := curg()
-	if l.onLoop() || l.unwindG.Load() == g {
+	if l.onLoop() || l.thread.unwindG.Load() == g {
 		return fmt.Errorf("%w: Close called from inside the loop", ErrRunning)
 	}
-	if l.inline != 0 && g != l.inline && l.state.Load() != stateClosed {
+	if l.thread.inline != 0 && g != l.thread.inline && l.state.Load() != stateClosed {
 		return fmt.Errorf("%w: Close: the loop belongs to Run, which closes it", ErrRunning)
 	}
-	l.closeMu.Lock()
-	defer l.closeMu.Unlock()
+	l.thread.close.Lock()
+	defer l.thread.close.Unlock()
 	for {
 		switch l.state.Load() {
 		case stateRunning:
@@ -41,7 +41,7 @@ func (l *Loop) Close() error {
 		}
 	}
 	// From here on every producer gets ErrClosed.
-	if o := l.owner; o != nil {
+	if o := l.thread.owner; o != nil {
 		if err := o.do(ownerReq{close: true}); err != errOwnerGone {
 			return err
 		}
@@ -80,15 +80,15 @@ func isClosedChan(ch chan struct{}) bool {
 func (l *Loop) release() {
 	l.ready.Clear()
 	l.ready.ShrinkTo(0)
-	for l.timers.Pop() != nil {
+	for l.timers.heap.Pop() != nil {
 	}
 	for {
-		if _, ok := l.door.Pop(); !ok {
+		if _, ok := l.door.q.Pop(); !ok {
 			break
 		}
 	}
 	l.pool.trim(0)
-	clear(l.fds)
+	clear(l.fds.watches)
 	l.poller.Close()
 	close(l.closed) // once: the loop moves to closed once, and closeHere checks
 }
@@ -96,27 +96,27 @@ func (l *Loop) release() {
 // unwindTasks finishes every live task of a closing loop, on the thread
 // that created their coroutines: a task that has not started is cancelled;
 // a suspended one is stopped, which makes its pending Await (and every
-// later one) return a *CancelledError whose cause is ErrClosed, and lets the
+// later one) return a *CanceledError whose cause is ErrClosed, and lets the
 // body run to its end.
 func (l *Loop) unwindTasks() {
 	// The unwinding bodies must not pass for the loop (taskG may still name
 	// one of them): what they schedule goes to the door, closed, and fails
 	// with ErrClosed. unwindG names the body being unwound, so that a Close
 	// or a blocking Wait from it returns an error instead of deadlocking.
-	l.taskG.Store(0)
+	l.thread.taskG.Store(0)
 	running.add(l)
 	defer running.remove(l)
 	l.cpool.drain(l)
 	for c := l.tasks.head; c != nil; c = l.tasks.head {
 		if c.coro == nil {
-			c.impl.abort(cancelled(ErrClosed))
+			c.impl.abort(canceled(ErrClosed))
 			continue
 		}
 		co := c.coro
 		l.current = c
-		l.unwindG.Store(co.g)
+		l.thread.unwindG.Store(co.g)
 		l.endCoro(co) // runs the body to its end; runBody completes the task
-		l.unwindG.Store(0)
+		l.thread.unwindG.Store(0)
 		l.current = nil
 		c.coro, co.task = nil, nil
 		if c.state != taskDone {

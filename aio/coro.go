@@ -28,7 +28,7 @@ func (l *Loop) newCoro() *coro {
 	co.next, co.stop = iter.Pull(func(yield func(struct{}) bool) {
 		co.g = curg()
 		co.yield = yield
-		l.taskG.Store(co.g)
+		l.thread.taskG.Store(co.g)
 		for {
 			co.task.impl.runBody()
 			// Park until the loop hands over the next task, or stops us.
@@ -82,7 +82,7 @@ func (l *Loop) endCoro(co *coro) {
 // forgetCoro clears taskG if it names co, which has ended: the runtime may
 // give its g to a new goroutine, which must not pass for the loop.
 func (l *Loop) forgetCoro(co *coro) {
-	if co.g != 0 && l.taskG.Load() == co.g {
-		l.taskG.Store(0)
+	if co.g != 0 && l.thread.taskG.Load() == co.g {
+		l.thread.taskG.Store(0)
 	}
 }

@@ -60,7 +60,7 @@
 // is done, so fire-and-forget tasks never vanish. Gather waits for several.
 //
 // Cancelling a task (Task.Cancel, with an optional cause) makes the Await it
-// is suspended in return a *CancelledError. That error matches
+// is suspended in return a *CanceledError. That error matches
 // context.Canceled under errors.Is and unwraps to its cause, so Go code that
 // knows contexts recognises it. A body may handle a cancellation and go on,
 // or return it. Cancelling and Uncancel keep the count of requests that

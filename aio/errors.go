@@ -74,3 +74,18 @@ func notOnLoop(method string) error {
 // waited for: by RunUntilComplete before its future is done, and by
 // Loop.Shutdown before the tasks are.
 var ErrStopped = errors.New("aio: loop stopped")
+
+// ErrNoLoop is returned (wrapped) by operations on a nil or zero Loop, and on
+// a future that belongs to no loop (a zero Future, or one made with
+// NewFuture(nil)). Make loops with NewLoop.
+var ErrNoLoop = errors.New("aio: no loop (a nil or zero Loop; make one with NewLoop)")
+
+// ErrNilContext is returned by the methods that take a context.Context
+// (Future.Wait, Loop.Shutdown) when they are given a nil one. Pass
+// context.Background() for no deadline.
+var ErrNilContext = errors.New("aio: nil context.Context")
+
+// noLoop builds the error for method called on no loop.
+func noLoop(method string) error {
+	return fmt.Errorf("%w: %s", ErrNoLoop, method)
+}

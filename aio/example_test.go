@@ -139,7 +139,7 @@ func Example_ordinaryCode() {
 }
 
 // Cancel stops a task: the Await, Sleep or Yield it is suspended in returns a
-// *CancelledError, which matches context.Canceled and carries the cause given
+// *CanceledError, which matches context.Canceled and carries the cause given
 // to Cancel.
 func ExampleTask_Cancel() {
 	errUserQuit := errors.New("user quit")
@@ -157,14 +157,14 @@ func ExampleTask_Cancel() {
 		t.Cancel(errUserQuit)
 		_, err := aio.Await(c, t)
 
-		fmt.Println("cancelled:", t.Cancelled())
+		fmt.Println("cancelled:", t.Canceled())
 		fmt.Println("is context.Canceled:", errors.Is(err, context.Canceled))
 		fmt.Println("is errUserQuit:", errors.Is(err, errUserQuit))
 		fmt.Println("cause:", aio.Cause(err))
 		return struct{}{}, nil
 	})
 	// Output:
-	// worker: aio: cancelled: user quit
+	// worker: aio: canceled: user quit
 	// cancelled: true
 	// is context.Canceled: true
 	// is errUserQuit: true
@@ -187,7 +187,7 @@ func ExampleTask_Cancel_handled() {
 		aio.Yield(c)
 		t.Cancel(nil)
 		v, err := aio.Await(c, t)
-		fmt.Println(v, err, t.Cancelled())
+		fmt.Println(v, err, t.Canceled())
 		return struct{}{}, nil
 	})
 	// Output:

@@ -42,7 +42,7 @@ type failures struct {
 // or reported.
 func (l *Loop) noteFailed(c *Ctx) {
 	f := &failure{err: c.fut.err, name: c.String(), task: weak.Make(c)}
-	c.fail = f
+	c.extra().fail = f
 	runtime.AddCleanup(c, l.failureCollected, f)
 	fs := &l.failed
 	if len(fs.recs) >= fs.compact {
@@ -97,7 +97,7 @@ func (l *Loop) reportFailed() {
 // markRetrieved records that the outcome of the task whose future is f has
 // been read. Any goroutine, once f is done.
 func (f *futureBase) markRetrieved() {
-	if o := f.owner; o != nil && o.fail != nil {
-		o.fail.retrieved.Store(true)
+	if o := f.owner; o != nil && o.x != nil && o.x.fail != nil {
+		o.x.fail.retrieved.Store(true)
 	}
 }

@@ -4,9 +4,39 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 
 	"github.com/aiogo/aio/aio/internal/poll"
 )
+
+// fdTable is the loop's file-descriptor component: the watched fds and
+// their callbacks, over the poller, and the buffer of polled events. Loop
+// goroutine only.
+type fdTable struct {
+	watches map[int]*fdWatch
+	events  []poll.Event
+}
+
+func (t *fdTable) init() {
+	t.watches = make(map[int]*fdWatch)
+	t.events = make([]poll.Event, 128)
+}
+
+// poll waits in the poller for up to timeout (negative: until woken; zero:
+// not at all) and queues the callbacks of the fds it reports. With a zero
+// timeout and no fd watched there is nothing to report, so the syscall is
+// skipped: a wake-up written meanwhile stays armed in the poller and is
+// consumed by the next blocking poll, so none is lost.
+func (t *fdTable) poll(l *Loop, timeout time.Duration) {
+	n, err := l.poller.Wait(t.events, timeout)
+	if err != nil {
+		l.pollError(err)
+	}
+	l.dispatchIO(t.events[:n])
+	if n == len(t.events) && n < 4096 {
+		t.events = make([]poll.Event, 2*n)
+	}
+}
 
 // fdWatch is the loop's record of one watched file descriptor.
 type fdWatch struct {
@@ -73,7 +103,7 @@ func (l *Loop) watch(method string, fd int, fn func(), ev poll.Events) error {
 	if fd < 0 {
 		return fmt.Errorf("aio: %s(fd %d): %w", method, fd, syscall.EBADF)
 	}
-	if w := l.fds[fd]; w != nil {
+	if w := l.fds.watches[fd]; w != nil {
 		// Ask the kernel even if the interest does not change: that is
 		// how a registration dropped by a close is found.
 		err := l.poller.Modify(fd, w.events()|ev)
@@ -85,7 +115,7 @@ func (l *Loop) watch(method string, fd int, fn func(), ev poll.Events) error {
 			return fdError(method, fd, err)
 		}
 		l.poller.Remove(fd) // the Poller's record; the kernel has none
-		delete(l.fds, fd)
+		delete(l.fds.watches, fd)
 		l.report(ErrorContext{
 			Message: fmt.Sprintf("aio: fd %d was closed while watched (close it only after RemoveReader and RemoveWriter); its callbacks are dropped", fd),
 			Err:     fdError(method, fd, err),
@@ -106,7 +136,7 @@ func (l *Loop) watch(method string, fd int, fn func(), ev poll.Events) error {
 		}
 	}
 	*w.callback(ev) = fn
-	l.fds[fd] = w
+	l.fds.watches[fd] = w
 	return nil
 }
 
@@ -114,17 +144,17 @@ func (l *Loop) unwatch(method string, fd int, ev poll.Events) (bool, error) {
 	if !l.onLoop() {
 		return false, notOnLoop(method)
 	}
-	w := l.fds[fd]
+	w := l.fds.watches[fd]
 	if w == nil || w.events()&ev == 0 {
 		return false, nil
 	}
 	*w.callback(ev) = nil
 	var err error
 	if rest := w.events(); rest == 0 {
-		delete(l.fds, fd)
+		delete(l.fds.watches, fd)
 		err = l.poller.Remove(fd)
 	} else if err = l.poller.Modify(fd, rest); err != nil {
-		delete(l.fds, fd)
+		delete(l.fds.watches, fd)
 		l.poller.Remove(fd)
 	}
 	if err != nil && !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.EBADF) {
@@ -169,7 +199,7 @@ func (w *fdWatch) events() poll.Events {
 // of the loop's own phases: the callbacks go straight to the ready queue.
 func (l *Loop) dispatchIO(events []poll.Event) {
 	for _, e := range events {
-		w := l.fds[int(e.FD)]
+		w := l.fds.watches[int(e.FD)]
 		if w == nil {
 			continue // removed by a callback earlier in this iteration
 		}

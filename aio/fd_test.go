@@ -255,7 +255,7 @@ func TestReaderAndWriterOnOneFD(t *testing.T) {
 	if want := []bool{true, false, true}; len(results) != 3 || results[0] != want[0] || results[1] != want[1] || results[2] != want[2] {
 		t.Errorf("Remove results %v, want %v", results, want)
 	}
-	if l.fds[a] != nil {
+	if l.fds.watches[a] != nil {
 		t.Error("the fd is still watched after removing both directions")
 	}
 }
@@ -429,8 +429,8 @@ func TestFDMisuse(t *testing.T) {
 	for _, s := range unexpected {
 		t.Error(s)
 	}
-	if len(l.fds) != 0 {
-		t.Errorf("%d fds watched after failed AddReader calls", len(l.fds))
+	if len(l.fds.watches) != 0 {
+		t.Errorf("%d fds watched after failed AddReader calls", len(l.fds.watches))
 	}
 }
 

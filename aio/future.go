@@ -23,133 +23,23 @@ type futureBase struct {
 	cancelled bool
 	// done is nil while pending with no Done channel, a pointer to the Done
 	// channel while pending once Done was called, and &closedChan when done.
-	done   atomic.Pointer[chan struct{}]
-	w0     waiter    // the first waiter (loop goroutine only)
-	more   *[]waiter // the others, in order, if any (loop goroutine only)
-	nextID uint64
-	owner  *Ctx // the task whose future this is, nil for a plain future
-}
-
-// waiter is a done callback. A user callback (fn) is scheduled on the loop
-// at completion, in the order the callbacks were added. Internal waiters
-// (task, count) act at the moment of completion and only mark a task as
-// woken, which is what keeps wake-ups exact (see docs/design.md).
-type waiter struct {
-	id    uint64
-	fn    func()
-	task  *Ctx         // if set, the waiter wakes this task
-	count *waitCounter // if set, the waiter counts down for waitAll
+	done    atomic.Pointer[chan struct{}]
+	waiters waitList // who waits: tasks in Await, combinators, done callbacks (loop goroutine only)
+	owner   *Ctx     // the task whose future this is, nil for a plain future
 }
 
 func (f *futureBase) isDone() bool { return f.done.Load() == &closedChan }
 
-// addWaiter registers the done callback fn and returns its id. Loop
-// goroutine only.
-func (f *futureBase) addWaiter(fn func()) uint64 {
-	return f.push(waiter{fn: fn})
-}
-
-// push appends w to the waiters and returns its new id. Most futures have
-// one waiter, kept inline in w0 so that awaiting a future allocates nothing.
-func (f *futureBase) push(w waiter) uint64 {
-	f.nextID++
-	w.id = f.nextID
-	if f.w0.id == 0 && f.more == nil {
-		f.w0 = w
-	} else {
-		if f.more == nil {
-			// Behind a pointer: a second waiter is rare, and a slice
-			// header in every future would cost 16 bytes each.
-			f.more = new([]waiter)
-		}
-		*f.more = append(*f.more, w)
-	}
-	return w.id
-}
-
-// others returns the waiters after the first.
-func (f *futureBase) others() []waiter {
-	if f.more == nil {
-		return nil
-	}
-	return *f.more
-}
-
-// removeWaiter unregisters the waiter with id, keeping the order of the
-// others, and reports whether it was registered. Loop goroutine only.
-func (f *futureBase) removeWaiter(id uint64) bool {
-	if f.w0.id == id && id != 0 {
-		f.w0 = waiter{}
-		if more := f.others(); len(more) > 0 {
-			f.w0 = more[0]
-			f.dropMore(0)
-		}
-		return true
-	}
-	for i, w := range f.others() {
-		if w.id == id {
-			f.dropMore(i)
-			return true
-		}
-	}
-	return false
-}
-
-// removeCounter unregisters the waiter that counts for w, if any.
-func (f *futureBase) removeCounter(w *waitCounter) {
-	if f.w0.count == w {
-		f.removeWaiter(f.w0.id)
-		return
-	}
-	for _, x := range f.others() {
-		if x.count == w {
-			f.removeWaiter(x.id)
-			return
-		}
-	}
-}
-
-func (f *futureBase) dropMore(i int) {
-	more := *f.more
-	n := len(more)
-	copy(more[i:], more[i+1:])
-	more[n-1] = waiter{} // release fn
-	if n == 1 {
-		f.more = nil
-		return
-	}
-	*f.more = more[:n-1]
-}
-
 // finish completes the future with err (nil for a result already stored by
-// the caller) and fires its waiters. Loop goroutine only; the caller checked
-// that the future is pending.
+// the caller) and wakes its waiters, in the order they came. Loop goroutine
+// only; the caller checked that the future is pending.
 func (f *futureBase) finish(err error, cancelledNow bool) {
 	f.err = err
 	f.cancelled = cancelledNow
 	if p := f.done.Swap(&closedChan); p != nil {
 		close(*p)
 	}
-	w0, more := f.w0, f.others()
-	f.w0, f.more = waiter{}, nil
-	if w0.id != 0 {
-		f.fire(w0)
-	}
-	for _, w := range more {
-		f.fire(w)
-	}
-}
-
-// fire runs or schedules one waiter of a completed future.
-func (f *futureBase) fire(w waiter) {
-	switch {
-	case w.task != nil:
-		w.task.wake()
-	case w.count != nil:
-		w.count.done(f)
-	default:
-		f.loop.soon(w.fn)
-	}
+	f.waiters.release(f.loop)
 }
 
 // A Future is the eventual result of an operation: a value of type T or an
@@ -158,8 +48,9 @@ func (f *futureBase) fire(w waiter) {
 // completion through the loop's door). Tasks wait for it with Await; plain
 // goroutines with Done or Wait.
 //
-// A Future is done once it has a result, an error, or was cancelled; it
-// never changes after that. Create one with NewFuture.
+// A Future is done once it has a result, an error, or was canceled; it
+// never changes after that. Create one with NewFuture; the zero Future
+// belongs to no loop, and its methods return ErrNoLoop.
 type Future[T any] struct {
 	futureBase
 	result T
@@ -170,10 +61,20 @@ func NewFuture[T any](l *Loop) *Future[T] {
 	return &Future[T]{futureBase: futureBase{loop: l}}
 }
 
-func (f *Future[T]) future() *Future[T] { return f }
-
 // Loop returns the loop the future belongs to.
 func (f *Future[T]) Loop() *Loop { return f.loop }
+
+// Poll implements Awaitable: it returns f's outcome and true if f is done;
+// otherwise it adds w to f's waiters and returns false. Loop goroutine only.
+func (f *Future[T]) Poll(w *Waiter) (T, bool, error) {
+	if f.isDone() {
+		v, err := f.Result()
+		return v, true, err
+	}
+	f.waiters.push(w)
+	var zero T
+	return zero, false, nil
+}
 
 // SetResult completes f with the result v. On the loop goroutine it returns
 // an error matching ErrInvalidState, and changes nothing, if f is already
@@ -183,7 +84,7 @@ func (f *Future[T]) Loop() *Loop { return f.loop }
 // From any other goroutine the completion travels through the loop's door
 // and SetResult returns nil, or ErrClosed if the loop is closed. If f turns
 // out to be done when the loop receives it, the late result is dropped: if f
-// was cancelled, silently (the canceller won a fair race); otherwise the
+// was canceled, silently (the canceller won a fair race); otherwise the
 // loop's error handler is told, since two completions are a bug.
 func (f *Future[T]) SetResult(v T) error {
 	return f.set("SetResult", v, nil)
@@ -202,6 +103,9 @@ func (f *Future[T]) SetError(err error) error {
 // set is SetResult and SetError: on the loop it completes f at once; from
 // another goroutine it sends the completion through the door.
 func (f *Future[T]) set(method string, v T, err error) error {
+	if f.loop == nil {
+		return noLoop("Future." + method)
+	}
 	if f.owner != nil {
 		return fmt.Errorf("%w: %s on the future of a task", ErrInvalidState, method)
 	}
@@ -224,7 +128,7 @@ func (f *Future[T]) complete(method string, v T, err error) error {
 
 func (f *futureBase) doneError(method string) error {
 	if f.cancelled {
-		return fmt.Errorf("%w: %s on a cancelled future", ErrInvalidState, method)
+		return fmt.Errorf("%w: %s on a canceled future", ErrInvalidState, method)
 	}
 	return fmt.Errorf("%w: %s on a future that is already done", ErrInvalidState, method)
 }
@@ -239,18 +143,22 @@ func (f *futureBase) lateSet(err error) {
 }
 
 // Cancel cancels f with cause (context.Canceled if cause is nil): f becomes
-// done, and its error is a *CancelledError that matches context.Canceled and
+// done, and its error is a *CanceledError that matches context.Canceled and
 // unwraps to cause. It reports whether f was pending, as asyncio's
-// Future.cancel does. Cancelling the future of a task cancels the task (see
+// Future.cancel does. Canceling the future of a task cancels the task (see
 // Task.Cancel).
 //
 // Cancel may be called from any goroutine. From another goroutine the
 // cancellation travels through the loop's door, and the result says only
 // that f was pending when Cancel was called; f may complete before the loop
-// receives the request, which then does nothing.
+// receives the request, which then does nothing. On a zero Future it does
+// nothing and reports false.
 func (f *Future[T]) Cancel(cause error) bool {
 	if f.owner != nil {
 		return f.owner.impl.Cancel(cause) // a task's rules, and its routing off the loop
+	}
+	if f.loop == nil {
+		return false
 	}
 	if !f.loop.onLoop() {
 		if f.isDone() {
@@ -265,19 +173,19 @@ func (f *futureBase) cancel(cause error) bool {
 	if f.isDone() {
 		return false
 	}
-	f.finish(cancelled(cause), true)
+	f.finish(canceled(cause), true)
 	return true
 }
 
 // IsDone reports whether f is done. Any goroutine.
 func (f *Future[T]) IsDone() bool { return f.isDone() }
 
-// Cancelled reports whether f was cancelled. Any goroutine.
-func (f *Future[T]) Cancelled() bool { return f.isDone() && f.cancelled }
+// Canceled reports whether f was canceled. Any goroutine.
+func (f *Future[T]) Canceled() bool { return f.isDone() && f.cancelled }
 
 // Result returns f's result and error once f is done. Before that it returns
-// the zero T and an error matching ErrInvalidState. For a cancelled future
-// the error is its *CancelledError. Any goroutine.
+// the zero T and an error matching ErrInvalidState. For a canceled future
+// the error is its *CanceledError. Any goroutine.
 func (f *Future[T]) Result() (T, error) {
 	if !f.isDone() {
 		var zero T
@@ -314,7 +222,8 @@ func (f *futureBase) doneChan() chan struct{} {
 // Wait blocks the calling goroutine until f is done, ctx is done, or the
 // loop is closed, and returns f's result and error; ctx's cause (see
 // context.Cause) if ctx ends first; and an error matching ErrClosed if the
-// loop is closed with f still pending. A nil ctx means context.Background.
+// loop is closed with f still pending. A nil ctx is refused with
+// ErrNilContext, a zero Future with ErrNoLoop.
 //
 // Wait is for goroutines other than the loops': called on the loop goroutine
 // or in one of its tasks it would block the loop forever, so it returns an
@@ -331,6 +240,12 @@ func (f *Future[T]) Wait(ctx context.Context) (T, error) {
 }
 
 func (f *futureBase) wait(ctx context.Context) error {
+	if ctx == nil {
+		return fmt.Errorf("%w: Future.Wait", ErrNilContext)
+	}
+	if f.loop == nil {
+		return noLoop("Future.Wait")
+	}
 	if f.loop.onLoop() {
 		return fmt.Errorf("%w: Wait would block the loop forever; use Await in a task", ErrOnLoop)
 	}
@@ -339,9 +254,6 @@ func (f *futureBase) wait(ctx context.Context) error {
 	}
 	if f.isDone() {
 		return nil
-	}
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	select {
 	case <-f.doneChan():
@@ -369,34 +281,46 @@ func (f *futureBase) wait(ctx context.Context) error {
 //
 // AddDoneCallback and remove must be called on the loop goroutine or in one
 // of its tasks: AddDoneCallback returns an error matching ErrNotOnLoop
-// elsewhere (remove then reports false), and ErrNilFunc for a nil fn.
+// elsewhere, and remove, which has no error result, panics with one. It
+// returns ErrNilFunc for a nil fn and ErrNoLoop on a zero Future.
 func (f *Future[T]) AddDoneCallback(fn func()) (remove func() bool, err error) {
 	return f.addDoneCallback(fn)
 }
 
+// doneCallback is the waiter of a done callback: woken, it schedules fn.
+type doneCallback struct {
+	Waiter
+	fn func()
+}
+
+func (d *doneCallback) wake(l *Loop) { l.soon(d.fn) }
+
 func (f *futureBase) addDoneCallback(fn func()) (func() bool, error) {
 	if fn == nil {
 		return nil, ErrNilFunc
+	}
+	if f.loop == nil {
+		return nil, noLoop("AddDoneCallback")
 	}
 	if !f.loop.onLoop() {
 		return nil, notOnLoop("AddDoneCallback")
 	}
 	if f.isDone() {
 		f.loop.soon(fn)
-		return func() bool { return false }, nil
+		return func() bool {
+			f.loop.mustBeOnLoop("the remove function of AddDoneCallback")
+			return false
+		}, nil
 	}
-	id := f.addWaiter(fn)
+	d := &doneCallback{fn: fn}
+	d.w = d
+	f.waiters.push(&d.Waiter)
 	return func() bool {
-		if !f.loop.onLoop() {
+		f.loop.mustBeOnLoop("the remove function of AddDoneCallback")
+		if !d.queued() {
 			return false
 		}
-		return f.removeWaiter(id)
+		f.waiters.remove(&d.Waiter)
+		return true
 	}, nil
 }
-
-// Awaitable is what Await accepts: a *Future[T] or a *Task[T].
-type Awaitable[T any] interface {
-	future() *Future[T]
-}
-
-var _ Awaitable[int] = (*Future[int])(nil)

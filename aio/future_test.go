@@ -125,7 +125,7 @@ func TestFutureSetResultOnLoop(t *testing.T) {
 	if f.Loop() != l {
 		t.Fatal("Loop() is not the loop the future was made for")
 	}
-	if f.IsDone() || f.Cancelled() {
+	if f.IsDone() || f.Canceled() {
 		t.Fatal("new future is done")
 	}
 	if _, err := f.Result(); !errors.Is(err, ErrInvalidState) {
@@ -153,8 +153,8 @@ func TestFutureSetResultOnLoop(t *testing.T) {
 	if v != 42 || err != nil {
 		t.Fatalf("Result = %d, %v; want 42, nil", v, err)
 	}
-	if !f.IsDone() || f.Cancelled() {
-		t.Fatalf("IsDone=%v Cancelled=%v after SetResult", f.IsDone(), f.Cancelled())
+	if !f.IsDone() || f.Canceled() {
+		t.Fatalf("IsDone=%v Cancelled=%v after SetResult", f.IsDone(), f.Canceled())
 	}
 	if f.Cancel(nil) {
 		t.Fatal("Cancel of a done future reported true")
@@ -258,8 +258,8 @@ func TestFutureMisuseErrors(t *testing.T) {
 			if !errors.Is(got, tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
-			if f.IsDone() != tc.wantDone || f.Cancelled() != tc.wantCancelled {
-				t.Fatalf("IsDone=%v Cancelled=%v, want %v %v", f.IsDone(), f.Cancelled(), tc.wantDone, tc.wantCancelled)
+			if f.IsDone() != tc.wantDone || f.Canceled() != tc.wantCancelled {
+				t.Fatalf("IsDone=%v Cancelled=%v, want %v %v", f.IsDone(), f.Canceled(), tc.wantDone, tc.wantCancelled)
 			}
 			if !tc.wantDone {
 				return
@@ -297,7 +297,7 @@ func TestFutureSetErrorKeepsError(t *testing.T) {
 	if v != "" || err != boom {
 		t.Fatalf("Result = %q, %v; want \"\", %v", v, err, boom)
 	}
-	if f.Cancelled() {
+	if f.Canceled() {
 		t.Fatal("a future that failed with an error that is not a cancellation reports Cancelled")
 	}
 	if f.Err() != boom {
@@ -329,13 +329,13 @@ func TestFutureCancelCause(t *testing.T) {
 			if !ok1 || ok2 {
 				t.Fatalf("Cancel results %v, %v; want true, false", ok1, ok2)
 			}
-			if !f.IsDone() || !f.Cancelled() {
+			if !f.IsDone() || !f.Canceled() {
 				t.Fatal("cancelled future is not done and cancelled")
 			}
 			err := f.Err()
-			var ce *CancelledError
+			var ce *CanceledError
 			if !errors.As(err, &ce) {
-				t.Fatalf("Err = %T %v, want *CancelledError", err, err)
+				t.Fatalf("Err = %T %v, want *CanceledError", err, err)
 			}
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("%v does not match context.Canceled", err)
@@ -353,7 +353,7 @@ func TestFutureCancelCause(t *testing.T) {
 			if got := Cause(fmt.Errorf("outer: %w", err)); got != want {
 				t.Fatalf("Cause of a wrapped cancellation = %v, want %v", got, want)
 			}
-			if !strings.Contains(err.Error(), "cancelled") {
+			if !strings.Contains(err.Error(), "canceled") {
 				t.Fatalf("Error() = %q", err.Error())
 			}
 		})
@@ -370,18 +370,18 @@ func TestCauseOfOtherErrors(t *testing.T) {
 		{context.DeadlineExceeded, nil},
 		{context.Canceled, context.Canceled},
 		{fmt.Errorf("w: %w", context.Canceled), context.Canceled},
-		{&CancelledError{}, context.Canceled},
-		{&CancelledError{Cause: ErrClosed}, ErrClosed},
+		{&CanceledError{}, context.Canceled},
+		{&CanceledError{Cause: ErrClosed}, ErrClosed},
 	}
 	for _, tc := range cases {
 		if got := Cause(tc.err); got != tc.want {
 			t.Errorf("Cause(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
-	if got := (&CancelledError{}).Error(); got != "aio: cancelled" {
+	if got := (&CanceledError{}).Error(); got != "aio: canceled" {
 		t.Errorf("Error() of a cancellation without cause = %q", got)
 	}
-	if got := (&CancelledError{Cause: ErrClosed}).Error(); !strings.Contains(got, ErrClosed.Error()) {
+	if got := (&CanceledError{Cause: ErrClosed}).Error(); !strings.Contains(got, ErrClosed.Error()) {
 		t.Errorf("Error() = %q does not name the cause", got)
 	}
 }
@@ -496,13 +496,19 @@ func TestFutureAddDoneCallbackOffLoop(t *testing.T) {
 	if rm != nil && rm() {
 		t.Fatal("remove after a failed AddDoneCallback reported true")
 	}
-	// A remove function called off the loop reports false and removes nothing.
+	// A remove function called off the loop panics with ErrNotOnLoop, as the
+	// loop-only methods without an error result do, and removes nothing.
 	var remove func() bool
 	ran := 0
 	fxIterate(t, l, func() { remove, _ = f.AddDoneCallback(func() { ran++ }) })
-	if remove() {
-		t.Fatal("remove from another goroutine reported true")
-	}
+	func() {
+		defer func() {
+			if err, _ := recover().(error); !errors.Is(err, ErrNotOnLoop) {
+				t.Fatalf("remove from another goroutine: panic %v, want ErrNotOnLoop", err)
+			}
+		}()
+		remove()
+	}()
 	fxIterate(t, l, func() { f.SetResult(1) })
 	fxIterate(t, l, nil)
 	if ran != 1 {
@@ -573,10 +579,13 @@ func TestFutureWaitFromGoroutine(t *testing.T) {
 	if v := <-got; v != "hello" {
 		t.Fatalf("Wait = %q", v)
 	}
-	// Wait on a done future returns at once; a nil ctx is Background.
+	// Wait on a done future returns at once; a nil ctx is refused.
+	if v, err := f.Wait(context.Background()); v != "hello" || err != nil {
+		t.Fatalf("Wait on a done future = %q, %v", v, err)
+	}
 	var nilCtx context.Context
-	if v, err := f.Wait(nilCtx); v != "hello" || err != nil {
-		t.Fatalf("Wait(nil) = %q, %v", v, err)
+	if _, err := f.Wait(nilCtx); !errors.Is(err, ErrNilContext) {
+		t.Fatalf("Wait(nil) = %v, want ErrNilContext", err)
 	}
 }
 
@@ -702,7 +711,7 @@ func TestFutureConcurrentCompletion(t *testing.T) {
 		}
 		reports := rep.count("completed twice")
 		switch {
-		case f.Cancelled():
+		case f.Canceled():
 			if reports != 0 {
 				t.Fatalf("round %d: %d late completions of a cancelled future were reported, want 0", round, reports)
 			}
@@ -732,8 +741,8 @@ func TestFutureCancelFromOtherGoroutine(t *testing.T) {
 		t.Fatal("Cancel of a pending future from another goroutine reported false")
 	}
 	fxIterate(t, l, nil)
-	if !f.Cancelled() || Cause(f.Err()) != cause {
-		t.Fatalf("Cancelled=%v Err=%v", f.Cancelled(), f.Err())
+	if !f.Canceled() || Cause(f.Err()) != cause {
+		t.Fatalf("Cancelled=%v Err=%v", f.Canceled(), f.Err())
 	}
 	if f.Cancel(nil) {
 		t.Fatal("Cancel of a done future from another goroutine reported true")
@@ -768,13 +777,23 @@ func TestFutureLateCompletionAfterCancelIsSilent(t *testing.T) {
 	}
 }
 
+// A future is an Awaitable whose Poll reports its outcome once done, and
+// adds the waiter to its waiters before.
 func TestFutureAwaitableInterface(t *testing.T) {
 	l := fxLoop(t)
 	f := NewFuture[int](l)
 	var a Awaitable[int] = f
-	if a.future() != f {
-		t.Fatal("a future's awaitable is not itself")
-	}
+	fxIterate(t, l, func() {
+		w := &Waiter{w: command(func() {})}
+		if _, ok, _ := a.Poll(w); ok || f.waiters.head != w {
+			t.Error("Poll of a pending future did not add the waiter")
+		}
+		f.waiters.remove(w)
+		f.SetResult(7)
+		if v, ok, err := a.Poll(w); !ok || v != 7 || err != nil {
+			t.Errorf("Poll of a done future = %v, %v, %v", v, ok, err)
+		}
+	})
 }
 
 // fxNoGoroutinesBeyond fails the test if, within a couple of seconds, the

@@ -10,12 +10,15 @@ import "fmt"
 // the structured form that cancels them). Gather retrieves every outcome it
 // was given, as asyncio's gather does: a task that fails after Gather has
 // returned another's error is not reported as never retrieved. If the
-// calling task is cancelled, Gather returns the cancellation and leaves aws
+// calling task is canceled, Gather returns the cancellation and leaves aws
 // running, their outcomes unread.
 //
 // aws may be a slice of tasks (Gather(c, tasks...)), of futures, or of
-// Awaitable[T] to mix both. All must belong to c's loop. Gather of nothing
-// returns at once. Errors for misuse are those of Await.
+// awaitables of the program's own, all of one type. To mix types (a task and
+// a future), name the type parameter: Gather[aio.Awaitable[int]](c, t, f):
+// Go infers one type for all the arguments of a variadic type parameter. All
+// must belong to c's loop. Gather of nothing returns at once. Errors for
+// misuse are those of Await.
 func Gather[A Awaitable[T], T any](c *Ctx, aws ...A) ([]T, error) {
 	results, errs, first, err := gather(c, aws, true)
 	if err != nil {
@@ -37,34 +40,172 @@ func GatherAll[A Awaitable[T], T any](c *Ctx, aws ...A) (results []T, errs []err
 	return results, errs, err
 }
 
+// gatherer is the state of one Gather: one allocation, plus one node per
+// awaitable, however they complete.
+type gatherer struct {
+	c         *Ctx
+	pending   int
+	first     int   // index of the first to fail while Gather waited, or -1
+	fired     []int // nodes of awaitables of the program's own to Poll again
+	stopOnErr bool
+}
+
+func (g *gatherer) done() bool { return g.pending == 0 || g.stopOnErr && g.first >= 0 }
+
+// gatherNode is the waiter of one awaitable of a Gather. For a future (or a
+// task) it counts the completion at the moment it happens; for an awaitable
+// of the program's own, it has the task Poll it again.
+type gatherNode struct {
+	Waiter
+	g   *gatherer
+	f   *futureBase // the future, or nil for an awaitable polled
+	idx int
+}
+
+func (n *gatherNode) wake(l *Loop) {
+	g := n.g
+	if n.f != nil {
+		g.pending--
+		if n.f.err != nil && g.first < 0 {
+			g.first = n.idx
+		}
+		if g.done() {
+			g.c.wake(l)
+		}
+		return
+	}
+	g.fired = append(g.fired, n.idx)
+	g.c.wake(l)
+}
+
+func (n *gatherNode) loopOf() *Loop { return n.g.c.loop() }
+
+// futureOf returns a's future if a is a future or a task, and whether a is
+// nil.
+func futureOf[T any](a Awaitable[T]) (f *Future[T], isNil bool) {
+	switch a := a.(type) {
+	case nil:
+		return nil, true
+	case *Future[T]:
+		return a, a == nil
+	case *Task[T]:
+		if a == nil {
+			return nil, true
+		}
+		return &a.fut, false
+	}
+	return nil, false
+}
+
 // gather waits for aws (with stopOnErr, until one fails) and returns the
 // outcomes of those that are done, and the index of the first to fail, or -1.
 func gather[A Awaitable[T], T any](c *Ctx, aws []A, stopOnErr bool) ([]T, []error, int, error) {
 	if err := c.check("Gather"); err != nil {
 		return nil, nil, -1, err
 	}
-	bases := make([]*futureBase, len(aws))
+	futs := make([]*Future[T], len(aws))
 	for i, a := range aws {
-		f := future(a)
+		f, isNil := futureOf[T](a)
 		switch {
+		case isNil:
+			return nil, nil, -1, fmt.Errorf("%w: Gather of a nil awaitable (argument %d)", ErrInvalidState, i)
 		case f == nil:
-			return nil, nil, -1, fmt.Errorf("%w: Gather of a nil future (argument %d)", ErrInvalidState, i)
 		case f.loop != c.fut.loop:
 			return nil, nil, -1, fmt.Errorf("%w: Gather of a future that belongs to another loop (argument %d)", ErrInvalidState, i)
 		case f.owner == c:
 			return nil, nil, -1, fmt.Errorf("%w: task %s gathers itself", ErrInvalidState, c.String())
 		}
-		bases[i] = &f.futureBase
+		futs[i] = f
 	}
-	firstFailed, err := waitAll(c, bases, stopOnErr)
-	if err != nil {
+	if err := c.takeCancel(); err != nil {
 		return nil, nil, -1, err
 	}
 	results := make([]T, len(aws))
 	errs := make([]error, len(aws))
-	first := -1
+	ready := make([]bool, len(aws))
+	g := &gatherer{c: c, first: -1, stopOnErr: stopOnErr}
+	failedBefore := -1
+	var nodes []gatherNode
+	node := func(i int) *gatherNode {
+		if nodes == nil {
+			nodes = make([]gatherNode, len(aws))
+		}
+		n := &nodes[i]
+		n.g, n.idx, n.w = g, i, n
+		return n
+	}
 	for i, a := range aws {
-		f := future(a)
+		if f := futs[i]; f != nil {
+			if f.isDone() {
+				ready[i] = true
+				if f.err != nil && failedBefore < 0 {
+					failedBefore = i
+				}
+				continue
+			}
+			n := node(i)
+			n.f = &f.futureBase
+			f.waiters.push(&n.Waiter)
+			g.pending++
+			continue
+		}
+		n := node(i)
+		v, ok, err := a.Poll(&n.Waiter)
+		if ok {
+			n.used()
+			ready[i], results[i], errs[i] = true, v, err
+			if err != nil && failedBefore < 0 {
+				failedBefore = i
+			}
+			continue
+		}
+		g.pending++
+	}
+	var err error
+	if !(stopOnErr && failedBefore >= 0) {
+		for err == nil && !g.done() {
+			if err = c.suspend(); err != nil {
+				break
+			}
+			fired := g.fired
+			g.fired = g.fired[:0]
+			for _, i := range fired {
+				n := &nodes[i]
+				if n.queued() {
+					continue // woken by another event than its queue's
+				}
+				n.used()
+				v, ok, perr := aws[i].Poll(&n.Waiter)
+				if !ok {
+					continue
+				}
+				n.used()
+				ready[i], results[i], errs[i] = true, v, perr
+				g.pending--
+				if perr != nil && g.first < 0 {
+					g.first = i
+				}
+			}
+		}
+	}
+	// Take the nodes off what they wait in: the early return of a failure
+	// or a cancellation leaves some queued (or picked, whose wakes pass on).
+	for i := range nodes {
+		if nodes[i].g != nil && !ready[i] {
+			nodes[i].drop(c.loop())
+		}
+	}
+	if err != nil {
+		return nil, nil, -1, err
+	}
+	first := g.first
+	if first < 0 {
+		first = failedBefore
+	}
+	for i, f := range futs {
+		if f == nil {
+			continue
+		}
 		if !f.isDone() {
 			// Gather returns before this one is done: its error, if it
 			// fails, is Gather's to have retrieved (asyncio marks it so).
@@ -74,81 +215,6 @@ func gather[A Awaitable[T], T any](c *Ctx, aws []A, stopOnErr bool) ([]T, []erro
 			continue
 		}
 		results[i], errs[i] = f.Result()
-		if &f.futureBase == firstFailed || first < 0 && firstFailed == nil && errs[i] != nil {
-			first = i
-		}
 	}
 	return results, errs, first, nil
-}
-
-// future returns a's future, or nil for a nil *Future, a nil *Task or a nil
-// Awaitable interface (which has no method to call).
-func future[A Awaitable[T], T any](a A) *Future[T] {
-	if any(a) == nil {
-		return nil
-	}
-	return a.future()
-}
-
-// waitCounter is shared by the waiters of one waitAll: n futures cost one
-// allocation, and O(n) however they complete.
-type waitCounter struct {
-	c         *Ctx
-	pending   int
-	failed    *futureBase // the first that failed while the counter waited
-	stopOnErr bool
-}
-
-func (w *waitCounter) ready() bool { return w.pending == 0 || w.stopOnErr && w.failed != nil }
-
-// done counts one completed future; it runs at the moment of completion.
-func (w *waitCounter) done(f *futureBase) {
-	w.pending--
-	if f.err != nil && w.failed == nil {
-		w.failed = f
-	}
-	if w.ready() {
-		w.c.wake()
-	}
-}
-
-// waitAll suspends c until every future is done, or (with stopOnErr) until
-// one fails. It returns the first future that failed while it waited (nil
-// if none did, or if one had failed before the call).
-func waitAll(c *Ctx, fs []*futureBase, stopOnErr bool) (*futureBase, error) {
-	if err := c.takeCancel(); err != nil {
-		return nil, err
-	}
-	w := &waitCounter{c: c, stopOnErr: stopOnErr}
-	failedBefore := false
-	for _, f := range fs {
-		if !f.isDone() {
-			w.pending++
-		} else if f.err != nil {
-			failedBefore = true
-		}
-	}
-	if w.pending == 0 || stopOnErr && failedBefore {
-		return nil, nil
-	}
-	for _, f := range fs {
-		if !f.isDone() {
-			f.push(waiter{count: w})
-		}
-	}
-	var err error
-	for err == nil && !w.ready() {
-		err = c.suspend()
-	}
-	if w.pending > 0 {
-		// Returning early (a failure, or a cancellation): take the counter
-		// off the futures still pending. It is found by identity, so no
-		// ids need keeping.
-		for _, f := range fs {
-			if !f.isDone() {
-				f.removeCounter(w)
-			}
-		}
-	}
-	return w.failed, err
 }

@@ -92,7 +92,7 @@ func TestGatherFirstErrorInTime(t *testing.T) {
 	if v, err := slow.Result(); v != 1 || err != nil {
 		t.Fatalf("slow was not left running: %d, %v", v, err)
 	}
-	if late.Err() != errLate || late.Cancelled() {
+	if late.Err() != errLate || late.Canceled() {
 		t.Fatalf("late: %v", late.Err())
 	}
 }
@@ -194,8 +194,8 @@ func TestGatherCallerCancelled(t *testing.T) {
 			}
 			// Gather's waiters were removed from the futures it left.
 			for _, fut := range []*Future[int]{f, g} {
-				if fut.w0.id != 0 || len(fut.others()) != 0 {
-					t.Fatalf("a waiter of the cancelled Gather is left on a future: %+v %v", fut.w0, fut.others())
+				if fut.waiters.head != nil {
+					t.Fatal("a waiter of the cancelled Gather is left on a future")
 				}
 			}
 			fxIterate(t, l, func() { f.SetResult(1); g.SetResult(2) })
@@ -217,7 +217,7 @@ func TestGatherEarlyReturnRemovesWaiters(t *testing.T) {
 	if gerr != boom {
 		t.Fatalf("Gather = %v", gerr)
 	}
-	if f.w0.id != 0 || len(f.others()) != 0 {
+	if f.waiters.head != nil {
 		t.Fatal("Gather left its waiter on the pending future")
 	}
 }

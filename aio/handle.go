@@ -6,33 +6,65 @@ import (
 	"github.com/aiogo/aio/aio/internal/heap"
 )
 
-// callback is the loop's record of one scheduled call. Records are pooled by
-// the loop, so a callback scheduled and run (or cancelled) in steady state
-// allocates nothing. A record is reused once its call has run or been
-// cancelled; its generation counts the reuses, and a Handle names one
-// generation, so a stale Handle can never cancel the record's next occupant.
+// callback is the loop's record of one scheduled call: a CallSoon from loop
+// code, a CallLater or CallAt from anywhere, or the timer of a Sleep.
+// Records are pooled by the loop (recordPool), so a callback scheduled and
+// run (or cancelled) in steady state allocates nothing. A record is reused
+// once its call has run or been cancelled; its generation counts the reuses,
+// and a Handle names one generation, so a stale Handle can never cancel the
+// record's next occupant.
 type callback struct {
 	fn    func()
-	task  *Ctx   // if set, a Sleep timer: the call wakes this task instead of calling fn
 	loop  *Loop  // set once when the record is made; never changes
 	gen   uint64 // generation; bumped each time the record is recycled
 	due   int64  // deadline of a timer sent through the door, or noDeadline
-	rank  uint64 // rank of a timer sent through the door (see Loop.timerRank)
+	rank  uint64 // rank of a timer sent through the door (see timers.rank)
 	state cbState
-	timer heap.Entry[*callback] // deadline and heap position of a timer
-	next  *callback             // free-list link while pooled
+	timer heap.Entry[waker] // deadline, heap position and waker of a timer
+	next  *callback         // free-list link while pooled
 }
 
 type cbState uint8
 
 const (
-	cbFree      cbState = iota // in the pool
-	cbScheduled                // in the ready queue or the timer heap, or travelling through the door
-	cbCancelled                // cancelled before it ran
-	cbCommand                  // an internal request from another goroutine; run when drained from the door
-	cbTicket                   // the loop's marker record that ticket Handles point to; never scheduled
-	cbStep                     // a step of task, sent through the door behind others (Loop.queueBehind)
+	cbFree       cbState = iota // in the pool
+	cbScheduled                 // in the ready queue or the timer heap
+	cbTravelling                // in the door: a timer from another goroutine, or loop-side work sent behind others
+	cbCancelled                 // cancelled before it ran
+	cbTicket                    // the loop's marker record that ticket Handles point to; never scheduled
 )
+
+// wake is the record's side of the waker contract: a timer that fell due, or
+// a record that arrived through the door. A due record, or one that arrives
+// as a callback, joins the ready queue; a timer from another goroutine
+// arrives into the heap; a record cancelled meanwhile goes back to the pool.
+func (cb *callback) wake(l *Loop) {
+	switch cb.state {
+	case cbScheduled:
+		l.ready.PushBack(ready{cb: cb})
+	case cbTravelling:
+		cb.state = cbScheduled
+		if cb.due == noDeadline {
+			l.ready.PushBack(ready{cb: cb})
+		} else {
+			l.timers.addRemote(cb)
+		}
+	case cbCancelled:
+		l.pool.put(cb)
+	}
+}
+
+// run runs the record's call from the ready queue. The record goes back to
+// the pool first, so that the call may schedule again without allocating.
+func (cb *callback) run(l *Loop) {
+	if cb.state != cbScheduled {
+		l.pool.put(cb) // cancelled while queued
+		return
+	}
+	fn := cb.fn
+	l.pool.put(cb)
+	fn()
+}
 
 // Handle refers to a callback scheduled with CallSoon, CallLater or CallAt.
 // It is a small value: copy it freely. The zero Handle refers to nothing;
@@ -73,7 +105,7 @@ func (h Handle) Cancel() {
 // cancelHandle cancels h's call if it is still pending. Loop goroutine only.
 func (l *Loop) cancelHandle(h Handle) {
 	if h.cb.state == cbTicket {
-		l.cancelTicket(h.gen)
+		l.door.cancelTicket(l, h.gen)
 		return
 	}
 	l.cancel(h.cb, h.gen)
@@ -87,5 +119,5 @@ func (h Handle) When() time.Time {
 	if h.cb == nil || h.when == noDeadline {
 		return time.Time{}
 	}
-	return h.cb.loop.timeAt(h.when)
+	return h.cb.loop.timers.timeAt(h.when)
 }

@@ -45,7 +45,7 @@ func (h *housekeeping) idle(l *Loop, timeout time.Duration) time.Duration {
 	if !h.trimmable(l) {
 		return timeout
 	}
-	now := l.now()
+	now := l.timers.now()
 	if now-h.last >= trimInterval {
 		h.trim(l)
 		h.last = now
@@ -64,7 +64,7 @@ func (h *housekeeping) trimmable(l *Loop) bool {
 	if c := l.ready.Cap(); c > ringFloor && 4*l.ready.Len() <= c {
 		return true
 	}
-	if c := l.timers.Cap(); c > 1024 && 4*l.timers.Len() <= c {
+	if c := l.timers.heap.Cap(); c > 1024 && 4*l.timers.heap.Len() <= c {
 		return true
 	}
 	return l.pool.n > maxPooled
@@ -76,7 +76,7 @@ func (h *housekeeping) trim(l *Loop) {
 	if c := l.ready.Cap(); c > ringFloor && 4*h.readyHWM <= c {
 		l.ready.ShrinkTo(max(2*h.readyHWM, ringFloor))
 	}
-	l.timers.Trim()
+	l.timers.heap.Trim()
 	l.pool.trim(maxPooled)
 	h.readyHWM = l.ready.Len()
 }

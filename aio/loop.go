@@ -2,12 +2,9 @@ package aio
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/aiogo/aio/aio/internal/heap"
-	"github.com/aiogo/aio/aio/internal/mpsc"
 	"github.com/aiogo/aio/aio/internal/poll"
 	"github.com/aiogo/aio/aio/internal/ring"
 )
@@ -23,51 +20,41 @@ const (
 // watches file descriptors, and resumes tasks when what they await is ready,
 // all on one goroutine pinned to one OS thread. Create one with NewLoop, run
 // it with RunForever or RunUntil (or use Run, which does all of it), and close
-// it with Close.
+// it with Close. The zero Loop is not usable: its methods return (or panic
+// with) an error matching ErrNoLoop.
 //
 // Methods say from which goroutines they may be called; see "Goroutines" in
 // the package documentation.
+//
+// The Loop owns its components, each in a file of its own: the door from
+// other goroutines (door.go), the timers and their clock (timers.go,
+// clock.go), the watched file descriptors (fd.go), the live tasks
+// (tasktable.go), the record pool (pool.go), the thread binding (thread.go),
+// the housekeeping of memory (housekeep.go). This file keeps the iteration
+// and the runs; close.go and shutdown.go the end of a loop's life.
 type Loop struct {
 	// Shared with other goroutines; every access is atomic or immutable.
-	state        atomic.Int32
-	loopG        atomic.Uintptr // curg of the goroutine running the loop; 0 when not running
-	taskG        atomic.Uintptr // curg of the task coroutine resumed last (see step); 0 if none
-	unwindG      atomic.Uintptr // curg of the coroutine Close is unwinding; 0 otherwise
-	sleeping     atomic.Bool    // the loop is parked, or about to park, in the poller
-	stopReq      atomic.Bool    // a Stop from another goroutine, taken at the next iteration
-	remoteTimers atomic.Uint64  // timers scheduled from other goroutines, for their rank (see timerRank)
-	door         mpsc.Queue[doorItem]
-	poller       *poll.Poller
-	closed       chan struct{} // closed by Close
-	base         time.Time     // the loop clock's zero; immutable
-	errHandler   atomic.Pointer[ErrorHandler]
+	state      atomic.Int32
+	thread     binding // which goroutine runs the loop, and which task it resumes
+	door       door
+	poller     *poll.Poller
+	closed     chan struct{} // closed by Close
+	errHandler atomic.Pointer[ErrorHandler]
+	timers     timers // shared only for the clock (Now) and the remote-timer count
 
 	// Loop goroutine only.
 	ready    ring.Ring[ready]
-	timers   heap.Heap[*callback]
 	pool     recordPool
+	fds      fdTable
+	tasks    taskSet
+	current  *Ctx // the task being resumed, nil otherwise
+	cpool    coroPool
 	stopping bool
-	direct   bool // the loop itself is taking work in (door, I/O): queue pushes straight to the ring
-	events   []poll.Event
-	fds      map[int]*fdWatch
-	dropped  map[uint64]struct{} // positions cancelled before they were drained
-	ticket   *callback           // marker record of ticket Handles (cbTicket)
+	direct   bool // the loop itself is taking work in (door, timers, I/O): queue pushes straight to the ring
 	trim     housekeeping
 	down     shutdownState
-	tasks    taskSet // live tasks: spawned and not done
-	current  *Ctx    // the task being resumed, nil otherwise
-	cpool    coroPool
 	failed   failures
 	runErr   error // set when a run ended abnormally (runtime.Goexit in a task)
-
-	// The goroutine that runs the loop: Run's caller for the loop Run
-	// makes (inline), and otherwise a goroutine the loop starts at its
-	// first run and ends at Close (owner), so that whatever goroutine runs
-	// or closes the loop, its coroutines are always resumed on the one
-	// thread that made them. See thread.go.
-	inline  uintptr // curg of Run's goroutine; 0 for a loop run by hand
-	owner   *owner
-	closeMu sync.Mutex // serialises Close
 }
 
 // NewLoop returns a new, idle event loop. It fails only if the operating
@@ -80,11 +67,10 @@ func NewLoop() (*Loop, error) {
 	l := &Loop{
 		poller: p,
 		closed: make(chan struct{}),
-		base:   time.Now(),
-		events: make([]poll.Event, 128),
-		fds:    make(map[int]*fdWatch),
 	}
-	l.ticket = &callback{loop: l, state: cbTicket}
+	l.timers.init(time.Now())
+	l.fds.init()
+	l.door.ticket = &callback{loop: l, state: cbTicket}
 	l.SetErrorHandler(nil)
 	return l, nil
 }
@@ -94,7 +80,19 @@ func NewLoop() (*Loop, error) {
 // nanoseconds, so every method that touches loop state checks it.
 func (l *Loop) onLoop() bool {
 	g := curg()
-	return g == l.loopG.Load() || g == l.taskG.Load()
+	return g == l.thread.loopG.Load() || g == l.thread.taskG.Load()
+}
+
+// mustBeOnLoop panics with an error matching ErrNotOnLoop (or ErrNoLoop) if
+// the caller is not on l: the treatment of the loop-only methods that have
+// no error result.
+func (l *Loop) mustBeOnLoop(method string) {
+	if l == nil || l.poller == nil {
+		panic(noLoop(method))
+	}
+	if !l.onLoop() {
+		panic(notOnLoop(method))
+	}
 }
 
 // IsRunning reports whether the loop is running. Any goroutine.
@@ -111,13 +109,7 @@ func (l *Loop) Closed() <-chan struct{} { return l.closed }
 // it is the time the loop was created plus the monotonic time elapsed since,
 // so it never goes backwards even if the wall clock is changed. Deadlines of
 // CallAt and Handle.When are on this clock. Any goroutine.
-func (l *Loop) Now() time.Time { return l.timeAt(l.now()) }
-
-// now returns loop time in nanoseconds since l.base.
-func (l *Loop) now() int64 { return int64(time.Since(l.base)) }
-
-// timeAt converts loop nanoseconds to a Time.
-func (l *Loop) timeAt(ns int64) time.Time { return l.base.Add(time.Duration(ns)) }
+func (l *Loop) Now() time.Time { return l.timers.timeAt(l.timers.now()) }
 
 // RunForever runs the loop until Stop is called. It returns nil after a
 // Stop; ErrClosed if the loop is closed; and ErrRunning if the loop is
@@ -157,6 +149,9 @@ func (l *Loop) RunUntil(done func() bool) error {
 // without blocking) and returns. Stop may be called from any goroutine; it
 // returns ErrClosed on a closed loop.
 func (l *Loop) Stop() error {
+	if l.poller == nil {
+		return noLoop("Stop")
+	}
 	if l.onLoop() {
 		l.stopping = true
 		return nil
@@ -164,9 +159,9 @@ func (l *Loop) Stop() error {
 	if l.state.Load() == stateClosed {
 		return ErrClosed
 	}
-	l.stopReq.Store(true)
+	l.door.stopReq.Store(true)
 	// The flag is set before this load: see runOnce for the other half.
-	if l.sleeping.Load() {
+	if l.door.sleeping.Load() {
 		l.poller.Wake()
 	}
 	return nil
@@ -179,7 +174,7 @@ func (l *Loop) runWith(method string, done func() bool, end func()) error {
 	if err := l.enter(method); err != nil {
 		return err
 	}
-	if l.inline != 0 {
+	if l.thread.inline != 0 {
 		return l.runHere(done, end) // enter checked that this is Run's goroutine
 	}
 	return l.ownerGoroutine().run(done, end)
@@ -187,6 +182,9 @@ func (l *Loop) runWith(method string, done func() bool, end func()) error {
 
 // enter moves the loop from idle to running.
 func (l *Loop) enter(method string) error {
+	if l.poller == nil {
+		return noLoop(method)
+	}
 	g := curg()
 	if l.onLoop() {
 		return fmt.Errorf("%w: %s called from inside the loop", ErrRunning, method)
@@ -198,7 +196,7 @@ func (l *Loop) enter(method string) error {
 		// running").
 		return fmt.Errorf("%w: %s called from a callback or task of another running loop", ErrRunning, method)
 	}
-	if l.inline != 0 && g != l.inline && l.state.Load() != stateClosed {
+	if l.thread.inline != 0 && g != l.thread.inline && l.state.Load() != stateClosed {
 		return fmt.Errorf("%w: %s: the loop belongs to Run, which runs it", ErrRunning, method)
 	}
 	if !l.state.CompareAndSwap(stateIdle, stateRunning) {
@@ -214,7 +212,7 @@ func (l *Loop) enter(method string) error {
 // goroutine (Run's caller, or the owner). The CAS in enter orders this run
 // after the previous run's leave, so the loop-only fields are ours now.
 func (l *Loop) runHere(done func() bool, end func()) error {
-	l.loopG.Store(curg())
+	l.thread.loopG.Store(curg())
 	running.add(l)
 	normal := false
 	defer func() {
@@ -250,7 +248,7 @@ func (l *Loop) runHere(done func() bool, end func()) error {
 // leave ends a run normally.
 func (l *Loop) leave() {
 	running.remove(l)
-	l.loopG.Store(0)
+	l.thread.loopG.Store(0)
 	l.state.Store(stateIdle)
 }
 
@@ -263,7 +261,7 @@ func (l *Loop) leave() {
 // caller.
 func (l *Loop) abandon() {
 	running.remove(l)
-	l.loopG.Store(0)
+	l.thread.loopG.Store(0)
 	if l.runErr == nil {
 		l.runErr = fmt.Errorf("%w: the loop goroutine exited during a run (runtime.Goexit in a task or callback)", ErrClosed)
 	}
@@ -281,16 +279,8 @@ func (l *Loop) runOnce() {
 	// Work in the door counts as ready: the loop's own work goes there
 	// too while other goroutines submit (see queue), and a loop that
 	// announced a park for it would cost them wake-up calls.
-	if l.ready.Len() == 0 && !l.stopping && l.door.Empty() {
-		timeout = -1 // nothing pending: block until woken
-		if e := l.timers.Peek(); e != nil {
-			// Compare before subtracting: a deadline far in the past
-			// (CallAt of the zero Time) would overflow the difference.
-			timeout = 0
-			if now, when := l.now(), e.When(); when > now {
-				timeout = time.Duration(when - now)
-			}
-		}
+	if l.ready.Len() == 0 && !l.stopping && l.door.q.Empty() {
+		timeout = l.timers.pollTimeout()
 	}
 	parked := false
 	if timeout != 0 {
@@ -299,40 +289,29 @@ func (l *Loop) runOnce() {
 		// stop flag again. A producer publishes before it reads sleeping,
 		// so either it sees sleeping and wakes us, or we see its work here
 		// and do not block.
-		l.sleeping.Store(true)
+		l.door.sleeping.Store(true)
 		parked = true
-
-		if !l.door.Empty() || l.stopReq.Load() {
+		if !l.door.q.Empty() || l.door.stopReq.Load() {
 			timeout = 0
 		}
 	}
-	// With work ready and no descriptor watched, the poll has nothing to
-	// report: skip the syscall. A pending wake-up stays armed in the poller
-	// and is consumed by the next blocking poll, so none is lost.
-	if timeout != 0 || len(l.fds) > 0 {
-		n, err := l.poller.Wait(l.events, timeout)
-		if err != nil {
-			l.pollError(err)
-		}
-		l.dispatchIO(l.events[:n])
-		if n == len(l.events) && n < 4096 {
-			l.events = make([]poll.Event, 2*n)
-		}
+	if timeout != 0 || len(l.fds.watches) > 0 {
+		l.direct = true
+		l.fds.poll(l, timeout)
+		l.direct = false
 	}
 	if parked {
-		l.sleeping.Store(false)
+		l.door.sleeping.Store(false)
 	}
-	if l.stopReq.Load() {
-		l.stopReq.Store(false)
+	if l.door.stopReq.Load() {
+		l.door.stopReq.Store(false)
 		l.stopping = true
 	}
-	l.drainDoor(maxDrain)
-	if l.timers.Len() > 0 {
-		now := l.now()
-		for e := l.timers.Peek(); e != nil && e.When() <= now; e = l.timers.Peek() {
-			l.timers.Pop()
-			l.ready.PushBack(ready{cb: e.Value})
-		}
+	l.door.drain(l, maxDrain)
+	if l.timers.heap.Len() > 0 {
+		l.direct = true
+		l.timers.fire(l)
+		l.direct = false
 	}
 	n := l.ready.Len()
 	l.trim.note(n)
@@ -361,33 +340,23 @@ func (l *Loop) runReady(n int) (rest int) {
 	for rest > 0 {
 		r, _ := l.ready.PopFront()
 		rest--
-		if r.fn != nil {
-			r.fn() // a CallSoon from another goroutine, or an internal call
-			continue
-		}
-		if r.task != nil {
-			l.step(r.task)
-			continue
-		}
-		cb := r.cb
-		if cb == nil {
-			continue // a CallSoon from another goroutine, cancelled
-		}
-		if cb.state != cbScheduled {
-			l.pool.put(cb) // cancelled while queued
-			continue
-		}
-		fn, t := cb.fn, cb.task
-		l.pool.put(cb)
 		switch {
-		case t == nil:
+		case r.cb != nil:
+			// callback.run, written out: this is the loop's hottest path.
+			cb := r.cb
+			if cb.state != cbScheduled {
+				l.pool.put(cb) // cancelled while queued
+				continue
+			}
+			fn := cb.fn
+			l.pool.put(cb)
 			fn()
-		case t.state == taskSuspended && !t.woken:
-			// A Sleep timer: resume the task now, unless something else
-			// already woke it.
-			t.woken = true
-			l.step(t)
+		case r.task != nil:
+			l.step(r.task)
+		case r.fn != nil:
+			r.fn() // a CallSoon from another goroutine, or an internal call
 		}
+		// An all-zero entry is a cancelled CallSoon from another goroutine.
 	}
 	finished = true
 	return 0
@@ -409,9 +378,9 @@ type ready struct {
 // report passes ctx to the error handler in a callback of its own, in the
 // next batch: the handler, which is user code, never runs inside the loop's
 // machinery or inside a user's call (a completion that arrives through the
-// door, an unretrieved failure noted at a task's end). Loop goroutine only.
-func (l *Loop) report(ctx ErrorContext) {
-	l.ready.PushBack(ready{fn: func() { l.ReportError(ctx) }})
+// door, a stale registration found by the poller). Loop goroutine only.
+func (l *Loop) report(ec ErrorContext) {
+	l.ready.PushBack(ready{fn: func() { l.ReportError(ec) }})
 }
 
 // pollError reports an error of the poller's Wait.

@@ -34,7 +34,8 @@ func (p *recordPool) get(l *Loop, fn func()) *callback {
 // put returns a record whose call is about to run, or was cancelled, to the
 // pool. The generation changes first, so the record's Handles go stale.
 func (p *recordPool) put(cb *callback) {
-	cb.fn, cb.task = nil, nil
+	cb.fn = nil
+	cb.timer.Value = nil
 	cb.gen++
 	cb.state = cbFree
 	cb.due = noDeadline
@@ -72,13 +73,13 @@ func (l *Loop) newCallback() *callback {
 // record in the ready queue or the door is marked, and reused when the loop
 // dequeues it. Loop goroutine only.
 func (l *Loop) cancel(cb *callback, gen uint64) {
-	if cb.gen != gen || cb.state != cbScheduled {
+	if cb.gen != gen || (cb.state != cbScheduled && cb.state != cbTravelling) {
 		return
 	}
-	if l.timers.Remove(&cb.timer) {
+	if l.timers.remove(cb) {
 		l.pool.put(cb)
 		return
 	}
 	cb.state = cbCancelled
-	cb.fn, cb.task = nil, nil
+	cb.fn = nil
 }

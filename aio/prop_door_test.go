@@ -114,10 +114,10 @@ func TestPropDoorHappensBefore(t *testing.T) {
 				l.CallSoon(poll)
 			}
 		}
-		var release func(doorItem)
+		var release func(waker)
 		l.CallSoon(func() {
 			if hold {
-				_, release = l.door.Reserve()
+				_, release = l.door.q.Reserve()
 			}
 			if actors[0] == 0 {
 				turn.Store(0)
@@ -141,7 +141,7 @@ func TestPropDoorHappensBefore(t *testing.T) {
 		}
 		close(stop)
 		if release != nil {
-			release(doorItem{})
+			release(command(func() {}))
 		}
 		for p := 1; p <= producers; p++ {
 			close(turns[p])

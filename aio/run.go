@@ -79,7 +79,7 @@ func Run[T any](body func(*Ctx) (T, error), opts ...RunOption) (T, error) {
 		l.SetErrorHandler(cfg.errHandler)
 	}
 	// The loop runs here, on this goroutine, from the first run to the close.
-	l.inline = curg()
+	l.thread.inline = curg()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer l.Close() // after a Goexit, too
@@ -135,13 +135,24 @@ func cancelOnInterrupt(t AnyTask) (stop func()) {
 // RunUntilComplete runs l until a is done and returns a's result and error
 // (asyncio's run_until_complete). It returns the errors of Loop.RunUntil if
 // the loop cannot run, and an error matching ErrInvalidState if a belongs to
-// another loop or is nil. A Stop during the run makes it return early with
+// another loop or is nil. An awaitable of the program's own is awaited in a
+// task spawned for it. A Stop during the run makes it return early with
 // an error matching ErrStopped, since a is not done.
 func RunUntilComplete[T any](l *Loop, a Awaitable[T]) (T, error) {
 	var zero T
-	f := future(a)
-	if f == nil || f.loop != l {
-		return zero, fmt.Errorf("%w: RunUntilComplete of a nil future or one of another loop", ErrInvalidState)
+	f, isNil := futureOf(a)
+	switch {
+	case isNil:
+		return zero, fmt.Errorf("%w: RunUntilComplete of a nil awaitable", ErrInvalidState)
+	case f == nil:
+		// An awaitable of the program's own: await it in a task.
+		t, err := Spawn(l, func(c *Ctx) (T, error) { return Await(c, a) })
+		if err != nil {
+			return zero, err
+		}
+		f = &t.fut
+	case f.loop != l:
+		return zero, fmt.Errorf("%w: RunUntilComplete of a future of another loop", ErrInvalidState)
 	}
 	if err := l.RunUntil(f.isDone); err != nil {
 		return zero, err

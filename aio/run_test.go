@@ -114,8 +114,8 @@ func TestRunCancelsLeftoverTasks(t *testing.T) {
 		t.Fatalf("log %v", log)
 	}
 	for _, child := range children {
-		if !child.IsDone() || !child.Cancelled() {
-			t.Fatalf("%v: done=%v cancelled=%v", child, child.IsDone(), child.Cancelled())
+		if !child.IsDone() || !child.Canceled() {
+			t.Fatalf("%v: done=%v cancelled=%v", child, child.IsDone(), child.Canceled())
 		}
 	}
 }

@@ -1,9 +1,6 @@
 package aio
 
-import (
-	"math"
-	"time"
-)
+import "time"
 
 // CallSoon schedules fn to run on the loop goroutine: on the next iteration
 // if called from the loop (so a callback that schedules itself never starves
@@ -19,7 +16,7 @@ import (
 // call_soon_threadsafe). From the loop goroutine and its tasks it does not
 // allocate in steady state; from other goroutines it goes through the loop's
 // lock-free door and wakes the loop if it is parked. It returns ErrNilFunc
-// for a nil fn and ErrClosed on a closed loop.
+// for a nil fn, ErrClosed on a closed loop and ErrNoLoop on a zero one.
 func (l *Loop) CallSoon(fn func()) (Handle, error) {
 	if fn == nil {
 		return Handle{}, ErrNilFunc
@@ -28,20 +25,23 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 		// What soon and queue do, written out: they do not inline, and
 		// this is the loop's hottest path.
 		cb := l.pool.get(l, fn)
-		if l.direct || !l.door.Pending() {
+		if l.direct || !l.door.q.Pending() {
 			l.ready.PushBack(ready{cb: cb})
 		} else {
 			l.queueBehind(ready{cb: cb})
 		}
 		return Handle{cb: cb, gen: cb.gen, when: noDeadline}, nil
 	}
+	if l.poller == nil {
+		return Handle{}, noLoop("CallSoon")
+	}
 	// Only the function travels: the loop queues it as it is when it
 	// drains the door, and the Handle names it by its door position.
-	pos, err := l.send(doorItem{fn: fn})
+	pos, err := l.send(remoteCall(fn))
 	if err != nil {
 		return Handle{}, err
 	}
-	return Handle{cb: l.ticket, gen: pos, when: noDeadline}, nil
+	return Handle{cb: l.door.ticket, gen: pos, when: noDeadline}, nil
 }
 
 // CallLater schedules fn to run on the loop goroutine once delay has passed
@@ -50,20 +50,10 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 // the same time run in the order they were scheduled (see CallAt).
 // Goroutines and errors are as for CallSoon.
 func (l *Loop) CallLater(delay time.Duration, fn func()) (Handle, error) {
-	return l.callAt(l.after(delay), fn)
-}
-
-// after returns the loop time d from now, saturating at the end of time; a
-// negative d means now.
-func (l *Loop) after(d time.Duration) int64 {
-	now := l.now()
-	if d <= 0 {
-		return now
+	if l.poller == nil {
+		return Handle{}, noLoop("CallLater")
 	}
-	if now > math.MaxInt64-int64(d) {
-		return math.MaxInt64
-	}
-	return now + int64(d)
+	return l.callAt(l.timers.after(delay), fn)
 }
 
 // CallAt schedules fn to run on the loop goroutine at t on the loop's clock
@@ -79,32 +69,30 @@ func (l *Loop) after(d time.Duration) int64 {
 // fires when received, after the timers with its deadline that the loop
 // had. A timer scheduled on the loop never waits for the door.
 func (l *Loop) CallAt(t time.Time, fn func()) (Handle, error) {
-	return l.callAt(int64(t.Sub(l.base)), fn)
+	if l.poller == nil {
+		return Handle{}, noLoop("CallAt")
+	}
+	return l.callAt(l.timers.at(t), fn)
 }
 
 func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 	if fn == nil {
 		return Handle{}, ErrNilFunc
 	}
-	if when == noDeadline {
-		// The far past (CallAt of the zero Time saturates to it) is the
-		// value that marks a CallSoon: take the next instant.
-		when++
-	}
 	if l.onLoop() {
 		cb := l.pool.get(l, fn)
-		l.timers.PushRank(&cb.timer, when, l.timerRank())
+		l.timers.add(cb, when, cb)
 		return Handle{cb: cb, gen: cb.gen, when: when}, nil
 	}
 	cb := l.newCallback()
-	cb.fn, cb.due, cb.state = fn, when, cbScheduled
+	cb.fn, cb.due, cb.state = fn, when, cbTravelling
 	// Draw the rank before the push: the loop ranks a timer of its own by
-	// the count it reads when scheduling it (see timerRank).
-	cb.rank = 2*l.remoteTimers.Add(1) - 1
+	// the count it reads when scheduling it (see timers.rank).
+	cb.rank = l.timers.remoteRank()
 	// Build the Handle before sending: once the record is in the door the
 	// loop may run and recycle it, changing its generation.
 	h := Handle{cb: cb, gen: cb.gen, when: when}
-	if _, err := l.send(doorItem{cb: cb}); err != nil {
+	if _, err := l.send(cb); err != nil {
 		return Handle{}, err
 	}
 	return h, nil

@@ -52,7 +52,7 @@ func TestScheduleNilFunc(t *testing.T) {
 	for _, err := range errs {
 		t.Error(err)
 	}
-	if n := l.timers.Len() + l.ready.Len(); n != 0 {
+	if n := l.timers.len() + l.ready.Len(); n != 0 {
 		t.Errorf("%d records queued after nil-function calls", n)
 	}
 }
@@ -398,7 +398,7 @@ func TestCancelBeforeRun(t *testing.T) {
 				}
 				// Long enough after bad's deadline that bad would have run.
 				l.CallLater(3*time.Millisecond, func() {
-					pendingAfter = l.timers.Len()
+					pendingAfter = l.timers.len()
 					done = true
 				})
 			})
@@ -424,7 +424,7 @@ func TestCancelTimerInHeapAndInBatch(t *testing.T) {
 		h, _ := l.CallLater(time.Hour, func() { log = append(log, "never") })
 		h.Cancel()
 		h.Cancel() // twice: a no-op
-		heapAfterCancel = l.timers.Len()
+		heapAfterCancel = l.timers.len()
 
 		at := l.Now().Add(time.Millisecond)
 		var hB Handle
@@ -851,7 +851,7 @@ func TestDoorWakesParkedLoop(t *testing.T) {
 				return l.RunUntil(func() bool { return flag })
 			})
 			deadline := time.Now().Add(ltTimeout)
-			for !l.sleeping.Load() {
+			for !l.door.sleeping.Load() {
 				if time.Now().After(deadline) {
 					l.Stop()
 					wait()
@@ -880,22 +880,22 @@ func TestDoorCancelWakesParkedLoop(t *testing.T) {
 	// the cancellation has taken it out again.
 	inHeap := false
 	cancelled := func() bool {
-		if l.timers.Len() > 0 {
+		if l.timers.len() > 0 {
 			inHeap = true
 		}
-		return inHeap && l.timers.Len() == 0
+		return inHeap && l.timers.len() == 0
 	}
 	wait := ltStart(t, l, func() error { return l.RunUntil(cancelled) })
 	deadline := time.Now().Add(ltTimeout)
-	for !l.sleeping.Load() && time.Now().Before(deadline) {
+	for !l.door.sleeping.Load() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Microsecond)
 	}
 	h.Cancel()
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
-	if fired || l.timers.Len() != 0 {
-		t.Errorf("fired=%v, %d timers left; want a cancelled, removed timer", fired, l.timers.Len())
+	if fired || l.timers.len() != 0 {
+		t.Errorf("fired=%v, %d timers left; want a cancelled, removed timer", fired, l.timers.len())
 	}
 }
 
@@ -985,7 +985,7 @@ func TestCancelTicket(t *testing.T) {
 					// Queued before the calls below are sent, so it runs
 					// in the batch that drains them, before them.
 					l.CallSoon(func() {
-						if !l.door.Popped(h.gen) {
+						if !l.door.q.Popped(h.gen) {
 							t.Error("the call was not drained")
 						}
 						cancel()
@@ -1007,8 +1007,8 @@ func TestCancelTicket(t *testing.T) {
 			if fmt.Sprint(log) != "[other]" {
 				t.Errorf("ran %v, want [other]", log)
 			}
-			if len(l.dropped) != 0 {
-				t.Errorf("%d cancelled door positions left over", len(l.dropped))
+			if len(l.door.dropped) != 0 {
+				t.Errorf("%d cancelled door positions left over", len(l.door.dropped))
 			}
 		})
 	}

@@ -25,8 +25,8 @@ import (
 // producer descheduled in the middle of a submission does, until the test
 // ends (or release is called).
 func stHoldProducer(t testing.TB, l *Loop) (release func()) {
-	_, publish := l.door.Reserve()
-	once := sync.OnceFunc(func() { publish(doorItem{fn: func() {}}) })
+	_, publish := l.door.q.Reserve()
+	once := sync.OnceFunc(func() { publish(command(func() {})) })
 	t.Cleanup(once)
 	return once
 }
@@ -226,14 +226,16 @@ func TestMemoryGivenBackAfterBurst(t *testing.T) {
 	if c := l.ready.Cap(); c < burst {
 		t.Fatalf("ready ring capacity %d during the burst", c)
 	}
-	// Going idle: one parked iteration trims.
-	idle := false
-	l.CallLater(2*time.Millisecond, func() { idle = true })
-	ltRunUntil(t, l, func() bool { return idle })
+	// Going idle: the loop trims by itself (here with no wait between
+	// trims). A slow tick lets the condition be looked at.
+	var tick func()
+	tick = func() { l.CallLater(time.Millisecond, tick) }
+	l.CallSoon(tick)
+	ltRunUntil(t, l, func() bool { return !l.trim.trimmable(l) })
 	if c := l.ready.Cap(); c > ringFloor {
 		t.Errorf("ready ring capacity %d after going idle, want at most %d", c, ringFloor)
 	}
-	if c := l.timers.Cap(); c > 1024 {
+	if c := l.timers.heap.Cap(); c > 1024 {
 		t.Errorf("timer heap capacity %d after going idle, want at most 1024", c)
 	}
 	if p := l.pool.n; p > maxPooled+1 { // +1: the idle timer's record, back after the trim
@@ -335,7 +337,7 @@ func TestShutdownCancelsTasksSpawnedDuringIt(t *testing.T) {
 		<-errc
 		t.Fatal("Shutdown did not return: it waited for a task spawned during it")
 	}
-	if ran || !spawned.Cancelled() || !errors.Is(spawned.Err(), ErrShutdown) {
+	if ran || !spawned.Canceled() || !errors.Is(spawned.Err(), ErrShutdown) {
 		t.Fatalf("the task spawned during Shutdown: ran=%v err=%v", ran, spawned.Err())
 	}
 }

@@ -15,7 +15,7 @@ type taskState uint8
 const (
 	taskCreated   taskState = iota // spawned; its first step is queued
 	taskRunning                    // its coroutine is running
-	taskSuspended                  // suspended in Await, Sleep or Yield
+	taskSuspended                  // suspended in a wait
 	taskDone                       // its body returned (or never ran)
 )
 
@@ -23,10 +23,11 @@ const (
 var taskIDs atomic.Uint64
 
 // A Ctx is a task's handle, given to the task's body: the body passes it to
-// Await, Sleep, Yield and to its own helper functions. It is not a
-// context.Context. A Ctx is valid only inside its own task: using it from
-// another task, a callback or another goroutine makes Await and the other
-// suspending functions return an error matching ErrNotInTask.
+// Await, Sleep, Yield and to its own helper functions, and spawns child tasks
+// with it (Spawn(c, ...)). It is not a context.Context. A Ctx is valid only
+// inside its own task: using it from another task, a callback or another
+// goroutine makes Await and the other suspending functions return an error
+// matching ErrNotInTask.
 type Ctx struct {
 	fut  *futureBase // the task's future; fut.loop is the task's loop
 	impl taskImpl    // the typed *Task[T] around this Ctx
@@ -41,10 +42,24 @@ type Ctx struct {
 	errClaimed     bool  // a Gather that returned has claimed the task's error (see Gather)
 	cancelRequests int32 // Cancelling(): requests not withdrawn by Uncancel
 
-	cancelCause error    // cause of the latest cancellation request
-	fail        *failure // the record of the task's failure, if it failed (failures.go)
+	x      *taskExtra // what few tasks need, made on first use
+	waiter Waiter     // the task's node in the wait list it is parked in (wait.go)
 
-	prev, next *Ctx // in the loop's list of live tasks
+	prev, next *Ctx // in the loop's table of live tasks
+}
+
+// taskExtra holds the state that most tasks never need, so that a task that
+// is spawned, runs and completes stays small.
+type taskExtra struct {
+	cancelErr *CanceledError // the cancellation to deliver (cancel.go)
+	fail      *failure       // the record of the task's failure (failures.go)
+}
+
+func (c *Ctx) extra() *taskExtra {
+	if c.x == nil {
+		c.x = new(taskExtra)
+	}
+	return c.x
 }
 
 // taskImpl is implemented by every *Task[T].
@@ -56,19 +71,29 @@ type taskImpl interface {
 
 // AnyTask is the part of a task that does not depend on its result type:
 // what introspection (Loop.Tasks, Loop.CurrentTask, Ctx.Task) returns.
-// Every *Task[T] implements it.
+// Every *Task[T] implements it; the methods are those of Task, documented
+// there.
 type AnyTask interface {
+	// ID returns the task's ID, unique in the process.
 	ID() uint64
+	// Name returns the task's name; SetName renames it.
 	Name() string
 	SetName(name string)
+	// Loop returns the loop the task runs on.
 	Loop() *Loop
+	// Cancel asks the task to stop (see Task.Cancel).
 	Cancel(cause error) bool
+	// Cancelling and Uncancel count the cancellation requests (loop only).
 	Cancelling() int
 	Uncancel() int
+	// IsDone reports whether the task is done; Canceled whether it ended
+	// canceled; Done returns a channel closed when it is done; Err its
+	// error once done.
 	IsDone() bool
-	Cancelled() bool
+	Canceled() bool
 	Done() <-chan struct{}
 	Err() error
+	// String returns the task's name and ID, for logs.
 	String() string
 }
 
@@ -85,8 +110,6 @@ type Task[T any] struct {
 	body func(*Ctx) (T, error)
 }
 
-var _ Awaitable[int] = (*Task[int])(nil)
-
 // TaskOption configures a task at Spawn.
 type TaskOption func(*taskConfig)
 
@@ -99,18 +122,41 @@ func WithName(name string) TaskOption {
 	return func(c *taskConfig) { c.name = name }
 }
 
-// Spawn creates a task that runs body on l and returns it. The task starts
-// at the loop's next iteration, not during Spawn (use Yield or Await to let
-// it run). The loop keeps the task alive until it is done.
+// A Spawner is where a task can be spawned: a *Loop, or a task's *Ctx (the
+// task's own loop), so that a body spawns with Spawn(c, ...).
+type Spawner interface {
+	spawnLoop() *Loop
+}
+
+func (l *Loop) spawnLoop() *Loop { return l }
+func (c *Ctx) spawnLoop() *Loop {
+	if c == nil {
+		return nil
+	}
+	return c.fut.loop
+}
+
+// Spawn creates a task that runs body on the loop of s (a *Loop, or a task's
+// *Ctx) and returns it. The task starts at the loop's next iteration, not
+// during Spawn (use Yield or Await to let it run). The loop keeps the task
+// alive until it is done.
 //
 // Spawn may be called from any goroutine: from the loop goroutine and its
 // tasks (asyncio's create_task), or from any other goroutine, which then
 // waits for the task's result with Task.Wait or Task.Done (asyncio's
-// run_coroutine_threadsafe). It returns ErrNilFunc for a nil body and
-// ErrClosed on a closed loop.
-func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Task[T], error) {
+// run_coroutine_threadsafe). It returns ErrNilFunc for a nil body,
+// ErrNoLoop for a nil or zero loop (or a nil Ctx), and ErrClosed on a
+// closed loop.
+func Spawn[T any](s Spawner, body func(*Ctx) (T, error), opts ...TaskOption) (*Task[T], error) {
 	if body == nil {
 		return nil, ErrNilFunc
+	}
+	var l *Loop
+	if s != nil {
+		l = s.spawnLoop()
+	}
+	if l == nil || l.poller == nil {
+		return nil, noLoop("Spawn")
 	}
 	t := &Task[T]{body: body}
 	if len(opts) > 0 {
@@ -127,6 +173,7 @@ func Spawn[T any](l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) (*Tas
 	t.fut.owner = &t.c
 	c := &t.c
 	c.fut, c.impl = &t.fut.futureBase, t
+	c.waiter.w = c
 	c.id = taskIDs.Add(1)
 	if l.onLoop() {
 		l.startTask(c)
@@ -155,6 +202,23 @@ func (l *Loop) soonStep(c *Ctx) {
 	l.queue(ready{task: c})
 }
 
+// wake is c's side of the waker contract (wait.go): it queues a step of c if
+// c is suspended and no step is queued yet. Futures, timers, wait queues,
+// cancellation and the combinators resume a task through it: it only marks
+// and queues, so it is safe at the moment the event happens.
+func (c *Ctx) wake(l *Loop) {
+	if c.state != taskSuspended || c.woken {
+		return
+	}
+	c.woken = true
+	l.soonStep(c)
+}
+
+func (c *Ctx) loopOf() *Loop { return c.fut.loop }
+
+// loop returns the task's loop.
+func (c *Ctx) loop() *Loop { return c.fut.loop }
+
 // step resumes c's coroutine (starting it on the first step) until the body
 // suspends or returns. It runs as a loop callback.
 func (l *Loop) step(c *Ctx) {
@@ -165,7 +229,7 @@ func (l *Loop) step(c *Ctx) {
 	if c.coro == nil {
 		if c.mustCancel {
 			// Cancelled before it started: the body never runs.
-			c.impl.abort(cancelled(c.cancelCause))
+			c.impl.abort(c.x.cancelErr)
 			return
 		}
 		c.coro = l.cpool.get(l)
@@ -179,8 +243,8 @@ func (l *Loop) step(c *Ctx) {
 	// stale value lets nobody in, and not clearing it saves an atomic
 	// exchange per step. It is cleared when a coroutine ends (endCoro),
 	// since the runtime may then give its g to a new goroutine.
-	if g := c.coro.g; g != 0 && l.taskG.Load() != g {
-		l.taskG.Store(g)
+	if g := c.coro.g; g != 0 && l.thread.taskG.Load() != g {
+		l.thread.taskG.Store(g)
 	}
 	c.coro.next()
 	l.current = prev
@@ -216,7 +280,7 @@ func (t *Task[T]) runBody() {
 	normal = true
 }
 
-// complete ends the task with the body's outcome. Loop goroutine.
+// complete ends the task with the body's outcome. Loop goroutine only.
 func (t *Task[T]) complete(v T, err error) {
 	c := &t.c
 	c.state = taskDone
@@ -240,12 +304,10 @@ func newPanicError(r any) *PanicError {
 	return &PanicError{Value: r, Stack: debug.Stack()}
 }
 
-func (t *Task[T]) future() *Future[T] {
-	if t == nil {
-		return nil
-	}
-	return &t.fut
-}
+// Poll implements Awaitable: it returns the task's outcome and true if the
+// task is done; otherwise it adds w to the task's waiters and returns false.
+// Loop goroutine only.
+func (t *Task[T]) Poll(w *Waiter) (T, bool, error) { return t.fut.Poll(w) }
 
 // ID returns the task's ID, unique in the process. Any goroutine.
 func (t *Task[T]) ID() uint64 { return t.c.id }
@@ -263,12 +325,12 @@ func (t *Task[T]) String() string { return t.c.String() }
 func (t *Task[T]) Loop() *Loop { return t.c.fut.loop }
 
 // Cancel asks the task to stop, with cause (context.Canceled if nil). The
-// Await, Sleep or Yield that the task is suspended in (or, if it is not
-// suspended, the next one it calls) returns a *CancelledError that matches
-// context.Canceled and unwraps to cause. The body may handle the error and
-// go on, or return it; a task whose body returns an error matching
-// context.Canceled ends cancelled. A task cancelled before it started never
-// runs its body. What the task awaits is not cancelled with it.
+// wait that the task is suspended in (or, if it is not suspended, the next
+// one it calls) returns a *CanceledError that matches context.Canceled and
+// unwraps to cause. The body may handle the error and go on, or return it; a
+// task whose body returns an error matching context.Canceled ends canceled.
+// A task canceled before it started never runs its body. What the task
+// awaits is not canceled with it.
 //
 // Cancel reports false if the task is done, true otherwise, and counts the
 // request (see Cancelling). It may be called from any goroutine; from
@@ -285,20 +347,6 @@ func (t *Task[T]) Cancel(cause error) bool {
 	return c.cancel(cause)
 }
 
-func (c *Ctx) cancel(cause error) bool {
-	if c.state == taskDone {
-		return false
-	}
-	if cause == nil {
-		cause = context.Canceled
-	}
-	c.cancelRequests++
-	c.cancelCause = cause
-	c.mustCancel = true
-	c.wake()
-	return true
-}
-
 // Cancelling returns the number of cancellation requests that have not been
 // withdrawn with Uncancel (asyncio's Task.cancelling). Loop goroutine or its
 // tasks only: it panics with an error matching ErrNotOnLoop elsewhere.
@@ -313,22 +361,15 @@ func (t *Task[T]) Cancelling() int {
 // their own cancellation from one that came from outside. Loop goroutine or
 // its tasks only: it panics with an error matching ErrNotOnLoop elsewhere.
 func (t *Task[T]) Uncancel() int {
-	c := &t.c
-	c.mustBeOnLoop("Task.Uncancel")
-	if c.cancelRequests > 0 {
-		c.cancelRequests--
-		if c.cancelRequests == 0 {
-			c.mustCancel = false
-		}
-	}
-	return int(c.cancelRequests)
+	t.c.mustBeOnLoop("Task.Uncancel")
+	return t.c.uncancel()
 }
 
 // IsDone reports whether the task is done. Any goroutine.
 func (t *Task[T]) IsDone() bool { return t.fut.isDone() }
 
-// Cancelled reports whether the task ended cancelled. Any goroutine.
-func (t *Task[T]) Cancelled() bool { return t.fut.Cancelled() }
+// Canceled reports whether the task ended canceled. Any goroutine.
+func (t *Task[T]) Canceled() bool { return t.fut.Canceled() }
 
 // Done returns a channel closed when the task is done. Any goroutine.
 func (t *Task[T]) Done() <-chan struct{} { return t.fut.Done() }
@@ -340,7 +381,7 @@ func (t *Task[T]) Result() (T, error) { return t.fut.Result() }
 // Err returns the task's error once it is done; see Future.Err.
 func (t *Task[T]) Err() error { return t.fut.Err() }
 
-// Wait blocks a goroutine other than the loop's until the task is done; see
+// Wait blocks a goroutine other than the loops' until the task is done; see
 // Future.Wait.
 func (t *Task[T]) Wait(ctx context.Context) (T, error) { return t.fut.Wait(ctx) }
 
@@ -370,26 +411,13 @@ func (c *Ctx) String() string {
 }
 
 func (c *Ctx) mustBeOnLoop(method string) {
-	if !c.fut.loop.onLoop() {
-		panic(notOnLoop(method))
-	}
-}
-
-// wake queues a step of c if c is suspended and no step is queued yet. It is
-// how futures, cancellation and combinators resume a task: it only marks and
-// queues, so it is safe to call at the moment a future completes.
-func (c *Ctx) wake() {
-	if c.state != taskSuspended || c.woken {
-		return
-	}
-	c.woken = true
-	c.fut.loop.soonStep(c)
+	c.fut.loop.mustBeOnLoop(method)
 }
 
 // CurrentTask returns the task that is running, or nil when the caller is
 // not a task of l (a callback, or another goroutine). Any goroutine.
 func (l *Loop) CurrentTask() AnyTask {
-	if g := curg(); g == 0 || g != l.taskG.Load() {
+	if g := curg(); g == 0 || g != l.thread.taskG.Load() {
 		return nil
 	}
 	if c := l.current; c != nil {
@@ -402,49 +430,6 @@ func (l *Loop) CurrentTask() AnyTask {
 // particular order. Loop goroutine or its tasks only: it panics with an
 // error matching ErrNotOnLoop elsewhere.
 func (l *Loop) Tasks() []AnyTask {
-	if !l.onLoop() {
-		panic(notOnLoop("Loop.Tasks"))
-	}
+	l.mustBeOnLoop("Loop.Tasks")
 	return l.tasks.all()
-}
-
-// taskSet is the loop's list of live tasks, linked through Ctx.prev/next.
-type taskSet struct {
-	head *Ctx
-	n    int
-}
-
-func (s *taskSet) len() int { return s.n }
-
-func (s *taskSet) add(c *Ctx) {
-	c.prev, c.next = nil, s.head
-	if s.head != nil {
-		s.head.prev = c
-	}
-	s.head = c
-	s.n++
-}
-
-func (s *taskSet) remove(c *Ctx) {
-	if c.prev == nil && s.head != c {
-		return // not in the set (aborted before it was added)
-	}
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		s.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	}
-	c.prev, c.next = nil, nil
-	s.n--
-}
-
-func (s *taskSet) all() []AnyTask {
-	ts := make([]AnyTask, 0, s.n)
-	for c := s.head; c != nil; c = c.next {
-		ts = append(ts, c.impl)
-	}
-	return ts
 }

@@ -28,6 +28,23 @@ import (
 // (so that a program can keep the loop on its main thread), and nothing else
 // may run or close it meanwhile.
 
+// binding is the loop's thread-binding component: which goroutine runs the
+// loop (the owner, or Run's), which task coroutine it resumes, and which
+// coroutine its Close is unwinding. loopG, taskG and unwindG are read by
+// other goroutines (onLoop, onAnyLoop), so atomic.
+type binding struct {
+	loopG   atomic.Uintptr // curg of the goroutine running the loop; 0 when not running
+	taskG   atomic.Uintptr // curg of the task coroutine resumed last (see Loop.step); 0 if none
+	unwindG atomic.Uintptr // curg of the coroutine Close is unwinding; 0 otherwise
+
+	// inline is the curg of Run's goroutine for the loop Run makes (it runs
+	// there, and nothing else may run or close it while Run runs), 0 for a
+	// loop run by hand. Written before the loop is shared.
+	inline uintptr
+	owner  *owner     // a loop run by hand: its goroutine, from the first run
+	close  sync.Mutex // serialises Close
+}
+
 // owner is the goroutine of a loop run by hand.
 type owner struct {
 	reqs chan ownerReq
@@ -51,12 +68,12 @@ type ownerReply struct {
 // ownerGoroutine returns the loop's owner, starting it on first use. Only a
 // run calls it, after enter moved the loop to running, so no two calls race.
 func (l *Loop) ownerGoroutine() *owner {
-	if l.owner == nil {
+	if l.thread.owner == nil {
 		o := &owner{reqs: make(chan ownerReq), gone: make(chan struct{})}
-		l.owner = o
+		l.thread.owner = o
 		go l.serve(o)
 	}
-	return l.owner
+	return l.thread.owner
 }
 
 // do hands req to the owner and waits for it. A panic of RunUntil's
@@ -173,7 +190,7 @@ func onAnyLoop(g uintptr) bool {
 		return false
 	}
 	for _, l := range *p {
-		if l.loopG.Load() == g || l.taskG.Load() == g || l.unwindG.Load() == g {
+		if l.thread.loopG.Load() == g || l.thread.taskG.Load() == g || l.thread.unwindG.Load() == g {
 			return true
 		}
 	}

@@ -163,7 +163,7 @@ func taskMemory(n int) (float64, error) {
 	err = runBounded(l, func() bool {
 		cancelled = 0
 		for _, t := range tasks {
-			if t.Cancelled() {
+			if t.Canceled() {
 				cancelled++
 			}
 		}

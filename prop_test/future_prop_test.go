@@ -262,8 +262,8 @@ func (s *fpMachine) TakeDoneChan(t *rapid.T) {
 
 func (s *fpMachine) Check(t *rapid.T) {
 	m := &s.m
-	if s.f.IsDone() != m.done() || s.f.Cancelled() != (m.state == fpCancelled) {
-		t.Fatalf("IsDone=%v Cancelled=%v, model state %d", s.f.IsDone(), s.f.Cancelled(), m.state)
+	if s.f.IsDone() != m.done() || s.f.Canceled() != (m.state == fpCancelled) {
+		t.Fatalf("IsDone=%v Cancelled=%v, model state %d", s.f.IsDone(), s.f.Canceled(), m.state)
 	}
 	v, err := s.f.Result()
 	switch m.state {
@@ -280,7 +280,7 @@ func (s *fpMachine) Check(t *rapid.T) {
 			t.Fatalf("Result = %d, %v; want 0, %v", v, err, m.err)
 		}
 	case fpCancelled:
-		var ce *aio.CancelledError
+		var ce *aio.CanceledError
 		want := m.cause
 		if want == nil {
 			want = context.Canceled

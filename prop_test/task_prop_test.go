@@ -244,7 +244,7 @@ func TestPropTaskTrees(t *testing.T) {
 				// Only a parent that ended before spawning leaves a node
 				// unspawned, and only a cancellation ends it that early.
 				p := parent[id]
-				if pt, ok := tr.tasks[p.id]; ok && !pt.Cancelled() {
+				if pt, ok := tr.tasks[p.id]; ok && !pt.Canceled() {
 					t.Fatalf("node %d was not spawned, though its parent %d ended %v", id, p.id, pt.Err())
 				}
 				continue
@@ -260,8 +260,8 @@ func TestPropTaskTrees(t *testing.T) {
 			if tr.cancelled[id] {
 				// Cancelled by its parent while not done: it ends cancelled,
 				// whatever it planned, with its parent's cause.
-				if !task.Cancelled() || !errors.Is(err, context.Canceled) || aio.Cause(err) != (tpCause{id}) {
-					t.Fatalf("node %d was cancelled by its parent but ended %d, %v (cancelled=%v)", id, v, err, task.Cancelled())
+				if !task.Canceled() || !errors.Is(err, context.Canceled) || aio.Cause(err) != (tpCause{id}) {
+					t.Fatalf("node %d was cancelled by its parent but ended %d, %v (cancelled=%v)", id, v, err, task.Canceled())
 				}
 				if starts == 1 && tr.index("start", id) > tr.index("cancel", id) {
 					t.Fatalf("node %d started after its cancellation", id)
@@ -276,7 +276,7 @@ func TestPropTaskTrees(t *testing.T) {
 						t.Fatalf("node %d ended %d, %v; want %d, nil", id, v, err, id*10)
 					}
 				case tpFail:
-					if err != (tpErr{id}) || task.Cancelled() {
+					if err != (tpErr{id}) || task.Canceled() {
 						t.Fatalf("node %d ended %v; want its failure", id, err)
 					}
 				case tpPanic:
