@@ -181,6 +181,25 @@ func (s *loopSet) remove(l *Loop) {
 	s.loops.Store(&next)
 }
 
+// RunningLoop returns the loop whose code the caller is running: the loop
+// whose goroutine it is, or whose task or callback is calling; nil for a
+// plain goroutine. It is asyncio's get_running_loop, for code that needs the
+// loop and was not given it. Any goroutine; it costs a look at each running
+// loop.
+func RunningLoop() *Loop {
+	g := curg()
+	p := running.loops.Load()
+	if p == nil {
+		return nil
+	}
+	for _, l := range *p {
+		if l.thread.loopG.Load() == g || l.thread.taskG.Load() == g {
+			return l
+		}
+	}
+	return nil
+}
+
 // onAnyLoop reports whether goroutine g runs loop code of some loop: its
 // run, the task coroutine it is resuming, or the coroutine its Close is
 // unwinding.

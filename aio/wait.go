@@ -157,11 +157,11 @@ func (q *waitList) release(l *Loop) {
 // next waiter, so a primitive built on WakeOne never strands the waiters
 // behind a cancelled one.
 //
-// The zero value is an empty queue, bound to the loop of the first task that
-// parks on it (or of the first Add); a WaitQueue belongs to that loop. Every
-// method must be called on the loop goroutine or in one of its tasks: Park
-// returns an error elsewhere, as Await does; Add, WakeOne, WakeAll and Len,
-// which have no error result, panic with an error matching ErrNotOnLoop.
+// The zero value is an empty queue, bound to the loop of its first use; a
+// WaitQueue belongs to that loop. Every method must be called on the loop
+// goroutine or in one of its tasks: Park returns an error elsewhere, as Await
+// does; Add, WakeOne, WakeAll, Len and Check, which have no error result,
+// panic with an error matching ErrNotOnLoop.
 type WaitQueue struct {
 	list waitList
 	loop *Loop
@@ -174,10 +174,10 @@ type WaitQueue struct {
 // not the running task's) and one matching ErrInvalidState if q belongs to
 // another loop.
 func (q *WaitQueue) Park(c *Ctx) error {
-	if err := c.begin("WaitQueue.Park"); err != nil {
+	if err := q.CheckTask(c); err != nil {
 		return err
 	}
-	if err := q.bind(c.loop()); err != nil {
+	if err := c.takeCancel(); err != nil {
 		return err
 	}
 	w := &c.waiter
@@ -214,33 +214,53 @@ func (q *WaitQueue) Add(w *Waiter) {
 	q.list.push(w)
 }
 
+// CheckTask returns the error that Park would return for misuse (c is not
+// the running task's own Ctx, or q belongs to another loop, or the loop is
+// closed) without parking, and binds q to c's loop if q is not bound yet.
+// Primitives call it in methods with an error result that may return
+// without parking.
+func (q *WaitQueue) CheckTask(c *Ctx) error {
+	if err := c.check("WaitQueue.Park"); err != nil {
+		return err
+	}
+	return q.bind(c.loop())
+}
+
+// Check binds q to the loop the caller runs on if q is not bound yet, and
+// panics with an error matching ErrNotOnLoop if the caller is not on q's
+// loop, or on no loop. Primitives built on q call it at the top of their
+// methods without an error result, so that misuse from a plain goroutine or
+// another loop is caught even before anyone has parked.
+func (q *WaitQueue) Check(method string) {
+	if q.loop == nil {
+		l := RunningLoop()
+		if l == nil {
+			panic(notOnLoop(method))
+		}
+		q.loop = l
+		return
+	}
+	q.loop.mustBeOnLoop(method)
+}
+
 // WakeOne wakes the first waiter of q, which leaves the queue, and reports
 // whether there was one. The woken task runs later, at its turn; if it is
 // cancelled before then, the wake passes to the next waiter.
 func (q *WaitQueue) WakeOne() bool {
-	if q.loop == nil {
-		return false // never used: nobody waits
-	}
-	q.loop.mustBeOnLoop("WaitQueue.WakeOne")
+	q.Check("WaitQueue.WakeOne")
 	return q.list.wakeOne(q.loop)
 }
 
 // WakeAll wakes every waiter of q, in order, empties it, and returns how many
 // there were.
 func (q *WaitQueue) WakeAll() int {
-	if q.loop == nil {
-		return 0
-	}
-	q.loop.mustBeOnLoop("WaitQueue.WakeAll")
+	q.Check("WaitQueue.WakeAll")
 	return q.list.wakeAll(q.loop)
 }
 
 // Len returns the number of waiters in q.
 func (q *WaitQueue) Len() int {
-	if q.loop == nil {
-		return 0
-	}
-	q.loop.mustBeOnLoop("WaitQueue.Len")
+	q.Check("WaitQueue.Len")
 	return q.list.n
 }
 
