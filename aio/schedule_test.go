@@ -914,14 +914,17 @@ func TestPoolTrimmedWhenIdle(t *testing.T) {
 	})
 	ltRunUntil(t, l, func() bool { return n == burst })
 	afterBurst := l.pool.n // the loop is not running: safe to read
-	done := false
-	l.CallLater(time.Millisecond, func() { done = true }) // the loop parks for it
-	ltRunUntil(t, l, func() bool { return done })
+	// Idle: the loop parks between the ticks of a slow timer, and trims.
+	ticks := 0
+	var tick func()
+	tick = func() { ticks++; l.CallLater(time.Millisecond, tick) }
+	l.CallSoon(tick)
+	ltRunUntil(t, l, func() bool { return ticks > 2 && l.pool.n <= maxPooled+1 || ticks > 1000 })
 	afterIdle := l.pool.n
 	if afterBurst < burst {
 		t.Errorf("after the burst the pool held %d records, want the %d the burst gave back", afterBurst, burst)
 	}
-	if afterIdle > maxPooled+1 { // +1: the timer's record, recycled after the trim
+	if afterIdle > maxPooled+1 { // +1: the tick's record, recycled after the trim
 		t.Errorf("after going idle the pool held %d records, want at most %d", afterIdle, maxPooled+1)
 	}
 }
