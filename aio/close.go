@@ -20,6 +20,9 @@ import "fmt"
 // The loop that Run makes is closed by Run; calling Close on it while Run
 // runs returns ErrRunning. Close may be called from any other goroutine.
 func (l *Loop) Close() error {
+	if l.poller == nil {
+		return noLoop("Close")
+	}
 	g := curg()
 	if l.onLoop() || l.thread.unwindG.Load() == g {
 		return fmt.Errorf("%w: Close called from inside the loop", ErrRunning)

@@ -24,7 +24,7 @@
 //
 //	func main() {
 //		msg, err := aio.Run(func(c *aio.Ctx) (string, error) {
-//			t, _ := aio.Spawn(c.Loop(), func(c *aio.Ctx) (string, error) {
+//			t, _ := aio.Spawn(c, func(c *aio.Ctx) (string, error) {
 //				err := aio.Sleep(c, 10*time.Millisecond)
 //				return "world", err
 //			})
@@ -56,10 +56,11 @@
 //
 // A Future[T] is a result that will be available later: a value, an error,
 // or a cancellation. A Task[T] runs a body of type func(*Ctx) (T, error) and
-// is itself awaitable. Spawn starts a task; the loop keeps it alive until it
-// is done, so fire-and-forget tasks never vanish. Gather waits for several.
+// is itself awaitable. Spawn starts a task, on a loop or (given a task's Ctx)
+// on that task's loop; the loop keeps it alive until it is done, so
+// fire-and-forget tasks never vanish. Gather waits for several.
 //
-// Cancelling a task (Task.Cancel, with an optional cause) makes the Await it
+// Canceling a task (Task.Cancel, with an optional cause) makes the wait it
 // is suspended in return a *CanceledError. That error matches
 // context.Canceled under errors.Is and unwraps to its cause, so Go code that
 // knows contexts recognises it. A body may handle a cancellation and go on,
@@ -69,8 +70,19 @@
 // A panic in a task body becomes the task's error, a *PanicError with the
 // panic value and the stack at the panic. A panic in a callback goes to the
 // loop's ErrorHandler (by default logged through log/slog) and the loop goes
-// on. Errors of failed tasks that nobody awaited are reported through the
-// same handler at the latest when the loop shuts down.
+// on. Errors of failed tasks that nobody retrieved are reported through the
+// same handler once nobody can retrieve them.
+//
+// # Waiting for events of one's own
+//
+// Await and the combinators take any Awaitable[T]: futures, tasks, and types
+// of the program's own. WaitQueue is the seam they are built on, the one the
+// package's own primitives use (see the sibling package aio/locks): a task
+// parks on a WaitQueue until the code that makes the event happen wakes one
+// waiter or all, with cancellation delivered as in Await and no wake lost to
+// a canceled waiter. An Awaitable of one's own is a type with a Poll method
+// that reports the outcome or adds the given Waiter to its WaitQueue; the
+// guide walks through one, a countdown latch.
 //
 // # Goroutines
 //
@@ -86,11 +98,17 @@
 // Result, Done, Wait, IsRunning, IsClosed) may also be called from anywhere.
 //
 // Methods that need loop state to answer (AddReader, AddDoneCallback,
-// Loop.Tasks, Task.Cancelling, Task.Uncancel, ...) must be called on the
-// loop goroutine or in one of its tasks. Called elsewhere, those that return
-// an error return one matching ErrNotOnLoop, and the others panic with such
-// an error. The check compares the caller's goroutine identity with the
-// loop's and costs about two nanoseconds, so it is always on.
+// Loop.Tasks, Task.Cancelling, Task.Uncancel, ReportError, the methods of
+// WaitQueue, ...) must be called on the loop goroutine or in one of its
+// tasks. The same misuse gets the same treatment everywhere: a method that
+// returns an error returns one matching ErrNotOnLoop; a method without an
+// error result panics with such an error. Those that panic are Loop.Tasks,
+// Loop.ReportError, Task.Cancelling, Task.Uncancel, the remove function of
+// AddDoneCallback, and WaitQueue's Add, WakeOne, WakeAll, Len and Check. The
+// check compares the caller's goroutine identity with the loop's and costs
+// about two nanoseconds, so it is always on. The zero Loop is refused the same
+// way, with ErrNoLoop: errors from the methods that return one, a panic from
+// Closed, Now and SetErrorHandler.
 //
 // Await, Sleep and Yield suspend the calling task; called from anywhere else
 // (a callback, a plain goroutine, another task with a borrowed *Ctx) they

@@ -6,8 +6,8 @@ import (
 )
 
 // ErrorContext describes an error that has no caller to return to: a panic in
-// a callback, or a failure of the loop's own machinery. It is asyncio's
-// exception-handler context.
+// a callback, a task error nobody retrieved, or a failure of the loop's own
+// machinery. It is asyncio's exception-handler context.
 type ErrorContext struct {
 	Message string  // what happened, in a few words
 	Err     error   // the error; a *PanicError for a panic
@@ -15,35 +15,49 @@ type ErrorContext struct {
 }
 
 // ErrorHandler receives the errors that have no caller to return to. It runs
-// on the loop goroutine. A panic in an ErrorHandler is reported through the
-// default handler and does not stop the loop.
-type ErrorHandler func(l *Loop, ctx ErrorContext)
+// on the loop goroutine, in a callback of its own. A panic in an
+// ErrorHandler is reported through the default handler and does not stop the
+// loop.
+type ErrorHandler func(l *Loop, ec ErrorContext)
 
-// DefaultErrorHandler logs ctx through log/slog's default logger at level
-// Error, with the panic value and stack when ctx.Err is a *PanicError.
-func DefaultErrorHandler(l *Loop, ctx ErrorContext) {
+// DefaultErrorHandler logs ec through log/slog's default logger at level
+// Error, with the panic value and stack when ec.Err is a *PanicError.
+func DefaultErrorHandler(l *Loop, ec ErrorContext) {
 	var pe *PanicError
-	if errors.As(ctx.Err, &pe) {
-		slog.Error(ctx.Message, taskAttr(ctx), "panic", pe.Value, "stack", string(pe.Stack))
+	if errors.As(ec.Err, &pe) {
+		slog.Error(ec.Message, taskAttr(ec), "panic", pe.Value, "stack", string(pe.Stack))
 		return
 	}
-	slog.Error(ctx.Message, taskAttr(ctx), "err", ctx.Err)
+	slog.Error(ec.Message, taskAttr(ec), "err", ec.Err)
 }
 
 // SetErrorHandler sets the function that receives errors nobody else can
 // receive. A nil h restores DefaultErrorHandler. It may be called from any
-// goroutine before the loop runs, and from the loop goroutine while it runs.
+// goroutine; to have a handler from the first moment of Run, pass
+// WithErrorHandler to Run. On a zero Loop it panics with an error matching
+// ErrNoLoop.
 func (l *Loop) SetErrorHandler(h ErrorHandler) {
+	if l.poller == nil {
+		panic(noLoop("SetErrorHandler"))
+	}
 	if h == nil {
 		h = DefaultErrorHandler
 	}
 	l.errHandler.Store(&h)
 }
 
-// ReportError passes ctx to the loop's error handler. It must be called on
-// the loop goroutine; it is for code built on the loop that has an error to
-// report and nobody to return it to.
-func (l *Loop) ReportError(ctx ErrorContext) {
+// ReportError passes ec to the loop's error handler, at once. It is for code
+// built on the loop that has an error to report and nobody to return it to.
+// It must be called on the loop goroutine or in one of its tasks: it panics
+// with an error matching ErrNotOnLoop elsewhere (it has no error result).
+func (l *Loop) ReportError(ec ErrorContext) {
+	l.mustBeOnLoop("ReportError")
+	l.reportNow(ec)
+}
+
+// reportNow runs the handler; the loop's own reports come here from places
+// where onLoop does not hold (the close of a loop, a run that is ending).
+func (l *Loop) reportNow(ec ErrorContext) {
 	h := *l.errHandler.Load()
 	defer func() {
 		if r := recover(); r != nil {
@@ -53,12 +67,12 @@ func (l *Loop) ReportError(ctx ErrorContext) {
 			})
 		}
 	}()
-	h(l, ctx)
+	h(l, ec)
 }
 
-func taskAttr(ctx ErrorContext) slog.Attr {
-	if ctx.Task == nil {
+func taskAttr(ec ErrorContext) slog.Attr {
+	if ec.Task == nil {
 		return slog.Attr{}
 	}
-	return slog.String("task", ctx.Task.String())
+	return slog.String("task", ec.Task.String())
 }

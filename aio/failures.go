@@ -75,13 +75,13 @@ func (l *Loop) reportFailure(f *failure) {
 	if f.retrieved.Load() || !f.reported.CompareAndSwap(false, true) {
 		return
 	}
-	ctx := ErrorContext{Message: "aio: task error was never retrieved", Err: f.err}
+	ec := ErrorContext{Message: "aio: task error was never retrieved", Err: f.err}
 	if c := f.task.Value(); c != nil {
-		ctx.Task = c.impl
+		ec.Task = c.impl
 	} else {
-		ctx.Message += " (task " + f.name + ", garbage collected)"
+		ec.Message += " (task " + f.name + ", garbage collected)"
 	}
-	l.ReportError(ctx)
+	l.reportNow(ec)
 }
 
 // reportFailed reports every failure that nobody retrieved: it runs when

@@ -94,6 +94,9 @@ func (l *Loop) RemoveWriter(fd int) (bool, error) {
 }
 
 func (l *Loop) watch(method string, fd int, fn func(), ev poll.Events) error {
+	if l.poller == nil {
+		return noLoop(method)
+	}
 	if !l.onLoop() {
 		return notOnLoop(method)
 	}
@@ -141,6 +144,9 @@ func (l *Loop) watch(method string, fd int, fn func(), ev poll.Events) error {
 }
 
 func (l *Loop) unwatch(method string, fd int, ev poll.Events) (bool, error) {
+	if l.poller == nil {
+		return false, noLoop(method)
+	}
 	if !l.onLoop() {
 		return false, notOnLoop(method)
 	}

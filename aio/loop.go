@@ -102,14 +102,25 @@ func (l *Loop) IsRunning() bool { return l.state.Load() == stateRunning }
 func (l *Loop) IsClosed() bool { return l.state.Load() == stateClosed }
 
 // Closed returns a channel that is closed when the loop is closed. Any
-// goroutine.
-func (l *Loop) Closed() <-chan struct{} { return l.closed }
+// goroutine. On a zero Loop it panics with an error matching ErrNoLoop.
+func (l *Loop) Closed() <-chan struct{} {
+	if l.closed == nil {
+		panic(noLoop("Closed"))
+	}
+	return l.closed
+}
 
 // Now returns the current time on the loop's clock. The clock is monotonic:
 // it is the time the loop was created plus the monotonic time elapsed since,
 // so it never goes backwards even if the wall clock is changed. Deadlines of
-// CallAt and Handle.When are on this clock. Any goroutine.
-func (l *Loop) Now() time.Time { return l.timers.timeAt(l.timers.now()) }
+// CallAt and Handle.When are on this clock. Any goroutine. On a zero Loop
+// it panics with an error matching ErrNoLoop.
+func (l *Loop) Now() time.Time {
+	if l.poller == nil {
+		panic(noLoop("Now"))
+	}
+	return l.timers.timeAt(l.timers.now())
+}
 
 // RunForever runs the loop until Stop is called. It returns nil after a
 // Stop; ErrClosed if the loop is closed; and ErrRunning if the loop is
@@ -266,7 +277,7 @@ func (l *Loop) abandon() {
 		l.runErr = fmt.Errorf("%w: the loop goroutine exited during a run (runtime.Goexit in a task or callback)", ErrClosed)
 	}
 	l.state.Store(stateClosed)
-	l.ReportError(ErrorContext{Message: "aio: loop abandoned", Err: l.runErr})
+	l.reportNow(ErrorContext{Message: "aio: loop abandoned", Err: l.runErr})
 	l.closeHere()
 }
 
@@ -334,7 +345,7 @@ func (l *Loop) runReady(n int) (rest int) {
 		if r := recover(); r != nil {
 			// Right after the callback that panicked, before the next
 			// one, as asyncio reports an exception from a callback.
-			l.ReportError(ErrorContext{Message: "aio: panic in callback", Err: newPanicError(r)})
+			l.reportNow(ErrorContext{Message: "aio: panic in callback", Err: newPanicError(r)})
 		}
 	}()
 	for rest > 0 {
@@ -380,7 +391,7 @@ type ready struct {
 // machinery or inside a user's call (a completion that arrives through the
 // door, a stale registration found by the poller). Loop goroutine only.
 func (l *Loop) report(ec ErrorContext) {
-	l.ready.PushBack(ready{fn: func() { l.ReportError(ec) }})
+	l.ready.PushBack(ready{fn: func() { l.reportNow(ec) }})
 }
 
 // pollError reports an error of the poller's Wait.

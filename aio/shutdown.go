@@ -18,8 +18,9 @@ type shutdownState struct {
 // they never run. It is what Run does after its main task ends; call it
 // before Close on a loop run by hand.
 //
-// Shutdown waits no longer than ctx allows (a nil ctx means no bound, as
-// context.Background): if ctx ends first, it reports each task still
+// Shutdown waits no longer than ctx allows (context.Background for no
+// bound; a nil ctx is refused with ErrNilContext): if ctx ends first, it
+// reports each task still
 // running through the error handler and returns an error that says how many
 // there were and wraps context.Cause(ctx); Close then unwinds them. If a
 // Stop ends the run first, it returns an error matching ErrStopped that says
@@ -31,7 +32,7 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("%w: Shutdown called from inside the loop", ErrRunning)
 	}
 	if ctx == nil {
-		ctx = context.Background()
+		return fmt.Errorf("%w: Shutdown", ErrNilContext)
 	}
 	const (
 		begin = iota
