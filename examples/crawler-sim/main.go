@@ -72,7 +72,7 @@ func crawl(c *aio.Ctx, root string) (int, error) {
 		tasks := make([]*aio.Task[[]string], len(frontier))
 		aws := make([]aio.Awaitable[[]string], len(frontier))
 		for i, url := range frontier {
-			t, err := aio.Spawn(c.Loop(), func(c *aio.Ctx) ([]string, error) {
+			t, err := aio.Spawn(c, func(c *aio.Ctx) ([]string, error) {
 				return fetch(c, url)
 			}, aio.WithName(url))
 			if err != nil {
@@ -112,13 +112,13 @@ func crawl(c *aio.Ctx, root string) (int, error) {
 
 // crawlWithTimeout runs crawl in its own task and cancels it after timeout.
 func crawlWithTimeout(c *aio.Ctx, root string, timeout time.Duration) (int, error) {
-	crawler, err := aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) {
+	crawler, err := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
 		return crawl(c, root)
 	}, aio.WithName("crawler"))
 	if err != nil {
 		return 0, err
 	}
-	watchdog, err := aio.Spawn(c.Loop(), func(c *aio.Ctx) (struct{}, error) {
+	watchdog, err := aio.Spawn(c, func(c *aio.Ctx) (struct{}, error) {
 		if err := aio.Sleep(c, timeout); err != nil {
 			return struct{}{}, err // the crawl finished first
 		}

@@ -27,11 +27,11 @@ func greet(name string, delay time.Duration) func(*aio.Ctx) (string, error) {
 func main() {
 	start := time.Now()
 	greetings, err := aio.Run(func(c *aio.Ctx) ([]string, error) {
-		a, err := aio.Spawn(c.Loop(), greet("alice", 30*time.Millisecond))
+		a, err := aio.Spawn(c, greet("alice", 30*time.Millisecond))
 		if err != nil {
 			return nil, err
 		}
-		b, err := aio.Spawn(c.Loop(), greet("bob", 20*time.Millisecond))
+		b, err := aio.Spawn(c, greet("bob", 20*time.Millisecond))
 		if err != nil {
 			return nil, err
 		}
