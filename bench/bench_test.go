@@ -32,7 +32,15 @@ func TestQuick(t *testing.T) {
 		}
 	}
 	if !strings.Contains(out, "exact order: yes, early: 0") {
-		t.Errorf("the timer-order row does not report exact order:\n%s", out)
+		t.Errorf("the timer-order notes do not report exact order:\n%s", out)
+	}
+	for _, s := range []string{"targets: " + targetsPath, "Legend:", "Summary: ", "Run time: "} {
+		if !strings.Contains(out, s) {
+			t.Errorf("the output has no %q", s)
+		}
+	}
+	if stderr.Len() != 0 { // not a terminal: no progress
+		t.Errorf("standard error:\n%s", &stderr)
 	}
 }
 
@@ -50,7 +58,7 @@ func TestMarkdownAndFilter(t *testing.T) {
 	if len(table) != 3 { // header, separator, one row
 		t.Fatalf("want a markdown table of one row, got:\n%s", &stdout)
 	}
-	if !strings.HasPrefix(table[2], "| callback scheduled and run |") {
+	if !strings.HasPrefix(table[2], "| callback sched+run |") {
 		t.Errorf("unexpected row: %s", table[2])
 	}
 }

@@ -1,11 +1,12 @@
 // Command bench measures aio beside plain Go code that does the same job,
 // both measured in the same run, and prints a table with the ratio and the
-// project's performance target for each:
+// project's performance target for each, notes, a legend, and a summary of
+// the targets met and missed:
 //
-//	go run ./bench             # full run, under two minutes on 2 cores
+//	go run ./bench             # full run: about a minute on 2 cores (up to 3 if busy)
 //	go run ./bench -quick      # a few seconds: the CI smoke test
 //	go run ./bench -run timer  # only the workloads whose name matches
-//	go run ./bench -markdown   # a markdown table, for docs/benchmarks.md
+//	go run ./bench -markdown   # markdown, for docs/benchmarks.md
 //	go run ./bench -count 9    # repetitions; each figure is their median
 //
 // Every workload runs a fixed number of operations, several times (-count),
@@ -17,14 +18,21 @@
 // an otherwise idle machine: the figures of a shared one move from run to
 // run, which is why each row compares with a baseline of the same run.
 //
+// The targets are in bench/targets.json, embedded in the program: one entry
+// per workload, by its -run name. The program checks the file at start.
+//
+// While it runs, a line on standard error says which workload and which
+// repetition is being measured, if standard error is a terminal; -v adds a
+// line as each workload starts and ends.
+//
 // -cpuprofile and -memprofile profile the whole run; combine them with -run
 // to see one workload. Never measure under -race.
 //
 // The program exits 1 if a workload computes a wrong result (a timer fired
-// early or out of order, a lost callback, a wrong sum) or fails, and 0
-// otherwise: a missed target is reported in the table, not in the exit code.
-// A workload that hangs is stopped by a watchdog that dumps the goroutines
-// and exits 3.
+// early or out of order, a lost callback, a wrong sum) or fails, 2 on bad
+// usage or a bad targets file, and 0 otherwise: a missed target is reported
+// in the table and the summary, not in the exit code. A workload that hangs
+// is stopped by a watchdog that dumps the goroutines and exits 3.
 package main
 
 import (
@@ -62,15 +70,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.quick, "quick", false, "small sizes and one repetition: a few seconds in all (CI smoke test)")
 	runExpr := fs.String("run", "", "run only the workloads whose name matches this regular expression")
-	fs.BoolVar(&o.markdown, "markdown", false, "print the table in markdown")
+	fs.BoolVar(&o.markdown, "markdown", false, "print the output in markdown, for docs/benchmarks.md")
 	fs.IntVar(&o.count, "count", 7, "repetitions of each measurement; the table shows their median (default 1 with -quick)")
-	fs.BoolVar(&o.verbose, "v", false, "report progress on standard error")
+	fs.BoolVar(&o.verbose, "v", false, "also write a line on standard error as each workload starts and ends, terminal or not")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile of the whole run to this file (records every allocation: slows the run)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\nworkloads (names for -run):\n")
+		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\n%s\n\n", wrap(usageText, "", ""))
+		fmt.Fprintf(stderr, "workloads (names for -run, and for %s):\n", targetsPath)
 		for _, w := range workloads() {
-			fmt.Fprintf(stderr, "  %-12s %s\n", w.name, w.title)
+			fmt.Fprintf(stderr, "  %-18s %s\n", w.name, titleOf(w, w.n))
+			fmt.Fprintln(stderr, wrap(w.about, "      ", "      "))
 		}
 		fmt.Fprintf(stderr, "\nflags:\n")
 		fs.PrintDefaults()
@@ -97,12 +107,27 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
+// expectedRunTime says how long a run takes, for the usage text and the
+// summary.
+const expectedRunTime = "A full run takes about a minute on a 2-core machine, " +
+	"up to 3 minutes on a slow or busy one; -quick takes a few seconds."
+
+const usageText = "Measures aio beside plain-Go baselines doing the same job, in the same run, " +
+	"and prints a table, notes, a legend and a summary of the targets met. " + expectedRunTime +
+	" While it runs, standard error shows the workload and repetition being measured, " +
+	"if it is a terminal."
+
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	targets, err := parseTargets(targetsJSON, workloads())
+	if err != nil {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2
 	}
@@ -128,13 +153,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}()
 	}
 	start := time.Now()
-	rows, errs := runWorkloads(o, stderr)
+	rows, errs := runWorkloads(o, targets, newProgress(stderr, o.verbose))
 	if len(rows) == 0 && len(errs) == 0 {
 		fmt.Fprintf(stderr, "bench: no workload matches -run %q\n", o.filter)
 		return 2
 	}
-	printHeader(stdout, o, time.Since(start))
-	printTable(stdout, rows, o.markdown)
+	printHeader(stdout, o)
+	printReport(stdout, rows, o, time.Since(start))
 	if len(errs) > 0 {
 		fmt.Fprintln(stderr)
 		for _, err := range errs {
@@ -145,28 +170,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runWorkloads measures every selected workload and returns the table's
-// rows, and the wrong results and failures met on the way.
-func runWorkloads(o options, progress io.Writer) ([]row, []error) {
+// runWorkloads measures every selected workload, held to its target, and
+// returns the table's rows, and the wrong results and failures met on the
+// way.
+func runWorkloads(o options, targets map[string]*target, p *progress) ([]row, []error) {
+	var selected []workload
+	for _, w := range workloads() {
+		if o.filter.MatchString(w.name) {
+			w.target = targets[w.name]
+			selected = append(selected, w)
+		}
+	}
 	var rows []row
 	var errs []error
-	for _, w := range workloads() {
-		if !o.filter.MatchString(w.name) {
-			continue
-		}
-		if o.verbose {
-			fmt.Fprintf(progress, "bench: %s ...\n", w.name)
-		}
+	for i, w := range selected {
+		p.logf("bench: %s ...", w.name)
 		t0 := time.Now()
-		rs, err := measureWorkload(w, o)
+		rs, err := measureWorkload(w, o, func(rep, who string) {
+			p.step(i+1, len(selected), w.name, rep, who)
+		})
 		rows = append(rows, rs...)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", w.name, err))
 		}
-		if o.verbose {
-			fmt.Fprintf(progress, "bench: %s done in %v\n", w.name, time.Since(t0).Round(time.Millisecond))
-		}
+		p.logf("bench: %s done in %v", w.name, time.Since(t0).Round(time.Millisecond))
 	}
+	p.clear()
 	return rows, errs
 }
 
@@ -180,21 +209,6 @@ func workloads() []workload {
 	ws = append(ws, roundTripWorkloads()...)
 	ws = append(ws, memoryWorkloads()...)
 	return ws
-}
-
-func printHeader(w io.Writer, o options, took time.Duration) {
-	mode := "full"
-	if o.quick {
-		mode = "quick"
-	}
-	line := fmt.Sprintf("aio bench (%s): %s %s/%s, %s, %d CPUs, GOMAXPROCS=%d; median of %d; took %v",
-		mode, runtime.Version(), runtime.GOOS, runtime.GOARCH, cpuModel(), runtime.NumCPU(),
-		runtime.GOMAXPROCS(0), o.count, took.Round(100*time.Millisecond))
-	if o.markdown {
-		fmt.Fprintf(w, "_%s_\n\n", line)
-	} else {
-		fmt.Fprintf(w, "%s\n\n", line)
-	}
 }
 
 // cpuModel returns the CPU's model name, where the system says it.

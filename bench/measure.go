@@ -16,8 +16,9 @@ import (
 // A workload is one thing aio does, measured beside one or more plain-Go
 // baselines that do the same job. Each baseline makes a row of the table.
 type workload struct {
-	name   string // short name, matched by -run
-	title  string // the row label; "{n}" in it stands for the number of operations
+	name   string // short name, matched by -run and keyed on in targets.json
+	title  string // the row label, short; "{n}" in it stands for the number of operations
+	about  string // what is measured, in a line, for -h
 	unit   unit
 	n      int // operations per measurement
 	quickN int // operations per measurement with -quick
@@ -26,14 +27,15 @@ type workload struct {
 	// noWarmup skips the warm-up run: the memory workload measures in a
 	// fresh process each time, so a warm-up would warm nothing.
 	noWarmup bool
+	// target is what aio must achieve beside the first baseline, from
+	// targets.json; nil for none.
+	target *target
 }
 
-// A baseline is plain Go doing the workload's job, and the target that aio's
-// figure is held to beside it.
+// A baseline is plain Go doing the workload's job.
 type baseline struct {
-	name   string
-	run    func(n int) (result, error)
-	target target
+	name string // short, for the table
+	run  func(n int) (result, error)
 }
 
 // A result is one measurement: a figure per operation, allocations per
@@ -41,7 +43,8 @@ type baseline struct {
 type result struct {
 	value  float64 // ns per op, bytes per op, or for a check the number of faults
 	allocs float64 // heap allocations per op; negative if not measured
-	note   string  // for a check: what was seen, printed instead of value
+	short  string  // for a check: what was seen, in a word or two, for the table
+	note   string  // for a check or a latency: what was seen, in full, for the notes
 }
 
 type unit int
@@ -52,64 +55,6 @@ const (
 	check                  // value counts faults; the note says what was seen
 	latency                // value is a latency in ns; the note gives its distribution
 )
-
-// A target says what aio must achieve; status returns "ok", "MISS", or ""
-// for a row without a target.
-type target struct {
-	text   string
-	status func(aio, base result) string
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "ok"
-	}
-	return "MISS"
-}
-
-// atMost is an absolute target in ns per op, with at most maxAllocs
-// allocations per op (negative: allocations not part of the target).
-func atMost(ns float64, maxAllocs float64) target {
-	text := fmt.Sprintf("<= %g ns", ns)
-	if maxAllocs == 0 {
-		text += ", 0 allocs"
-	}
-	return target{text, func(a, _ result) string {
-		return verdict(a.value <= ns && (maxAllocs < 0 || a.allocs <= maxAllocs+allocEpsilon))
-	}}
-}
-
-// atMostWithStretch is atMost with a stretch goal: faster than the baseline.
-func atMostWithStretch(ns float64) target {
-	return target{fmt.Sprintf("<= %g ns; stretch < Go", ns), func(a, b result) string {
-		switch {
-		case a.value > ns:
-			return "MISS"
-		case a.value < b.value:
-			return "ok, stretch met"
-		default:
-			return "ok, stretch missed"
-		}
-	}}
-}
-
-// fasterThanBase is met when aio's figure is below the baseline's.
-func fasterThanBase() target {
-	return target{"< Go", func(a, b result) string { return verdict(a.value < b.value) }}
-}
-
-// noMoreThanBase is met when aio's figure is at most the baseline's.
-func noMoreThanBase() target {
-	return target{"<= Go", func(a, b result) string { return verdict(a.value <= b.value) }}
-}
-
-// noFaults is the target of a check: aio's run counted no fault.
-func noFaults(text string) target {
-	return target{text, func(a, _ result) string { return verdict(a.value == 0) }}
-}
-
-// noTarget marks a row that is there for information.
-var noTarget = target{"-", func(_, _ result) string { return "" }}
 
 // allocEpsilon is the allocation rate printed and judged as zero: setup
 // allocations spread over a million operations are not a per-op cost.
@@ -123,7 +68,12 @@ var errTimedOut = errors.New("timed out")
 
 // measureWorkload runs w and its baselines o.count times, interleaved, after
 // a warm-up, and returns the rows with the medians.
-func measureWorkload(w workload, o options) ([]row, error) {
+// step, if not nil, is told what runs next: "warm-up", or "k/count" and
+// who ("aio" or a baseline's name).
+func measureWorkload(w workload, o options, step func(rep, who string)) ([]row, error) {
+	if step == nil {
+		step = func(string, string) {}
+	}
 	n := w.n
 	if o.quick {
 		n = w.quickN
@@ -132,6 +82,9 @@ func measureWorkload(w workload, o options) ([]row, error) {
 	// program must end.
 	limit := time.Duration(o.count+2) * runLimit * time.Duration(1+len(w.bases))
 	dog := time.AfterFunc(limit, func() {
+		if isTerminal(os.Stderr) {
+			fmt.Fprintln(os.Stderr) // below the progress line
+		}
 		fmt.Fprintf(os.Stderr, "bench: %s: no result after %v; goroutines:\n", w.name, limit)
 		pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
 		os.Exit(3)
@@ -146,21 +99,26 @@ func measureWorkload(w workload, o options) ([]row, error) {
 	}
 	if !w.noWarmup && !o.quick {
 		warm := max(n/10, 1)
+		step("warm-up", "aio")
 		_, err := w.aio(warm)
 		fail("aio warm-up", err)
 		for _, b := range w.bases {
+			step("warm-up", b.name)
 			_, err := b.run(warm)
 			fail(b.name+" warm-up", err)
 		}
 	}
 	aioRes := make([]result, 0, o.count)
 	baseRes := make([][]result, len(w.bases))
-	for range o.count {
+	for k := range o.count {
+		rep := fmt.Sprintf("%d/%d", k+1, o.count)
+		step(rep, "aio")
 		runtime.GC()
 		r, err := w.aio(n)
 		fail("aio", err)
 		aioRes = append(aioRes, r)
 		for i, b := range w.bases {
+			step(rep, b.name)
 			runtime.GC()
 			r, err := b.run(n)
 			fail(b.name, err)
@@ -175,13 +133,21 @@ func measureWorkload(w workload, o options) ([]row, error) {
 	rows := make([]row, 0, len(w.bases))
 	for i, b := range w.bases {
 		g := summary(baseRes[i])
-		r := row{w: w, aio: a, baseName: b.name, base: g, target: b.target.text, status: b.target.status(a, g)}
+		r := row{w: w, title: titleOf(w, n), first: i == 0, aio: a, baseName: b.name, base: g}
 		if i == 0 {
-			r.title = strings.ReplaceAll(w.title, "{n}", formatCount(n))
+			if w.target != nil {
+				r.target = w.target
+				r.status, r.stretch = w.target.status(a, g)
+			}
 		}
 		rows = append(rows, r)
 	}
 	return rows, errors.Join(errs...)
+}
+
+// titleOf returns w's title for n operations.
+func titleOf(w workload, n int) string {
+	return strings.ReplaceAll(w.title, "{n}", formatCount(n))
 }
 
 // median returns the median of each figure. A check's value counts what
@@ -200,7 +166,7 @@ func median(rs []result) result {
 			worst = r
 		}
 	}
-	return result{value: mid(vals), allocs: mid(allocs), note: worst.note}
+	return result{value: mid(vals), allocs: mid(allocs), short: worst.short, note: worst.note}
 }
 
 // medianRep returns the repetition whose value is the median (the lower

@@ -20,12 +20,13 @@ const producers = 4
 func submitWorkloads() []workload {
 	return []workload{{
 		name:  "submit",
-		title: fmt.Sprintf("cross-goroutine submit, %d producers, {n} items", producers),
+		title: fmt.Sprintf("submit, %d senders", producers),
+		about: fmt.Sprintf("callbacks submitted to a running loop by %d other goroutines (CallSoon through the door); Go: a buffered channel of 1024; a mutex and a swapped slice", producers),
 		unit:  nsPerOp, n: 1_000_000, quickN: 100_000,
 		aio: aioSubmit,
 		bases: []baseline{
-			{"buffered chan (1024)", goSubmitChan, fasterThanBase()},
-			{"mutex + slice swap", goSubmitMutex, noTarget},
+			{"chan (1024)", goSubmitChan},
+			{"mutex+slice", goSubmitMutex},
 		},
 	}}
 }
@@ -33,12 +34,13 @@ func submitWorkloads() []workload {
 func roundTripWorkloads() []workload {
 	return []workload{{
 		name:  "roundtrip",
-		title: "Spawn from a goroutine + Wait (round trip)",
+		title: "Spawn+Wait from go",
+		about: "Spawn from a plain goroutine onto a parked loop, then Wait for the result; Go: a channel round trip to a server goroutine, unlocked and locked to its thread",
 		unit:  nsPerOp, n: 20_000, quickN: 2_000,
 		aio: aioSpawnWait,
 		bases: []baseline{
-			{"chan round trip", goRoundTrip(false), noTarget},
-			{"chan round trip, server locked to thread", goRoundTrip(true), noTarget},
+			{"chan server", goRoundTrip(false)},
+			{"chan, locked", goRoundTrip(true)},
 		},
 	}}
 }

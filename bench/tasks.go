@@ -18,38 +18,42 @@ func taskWorkloads() []workload {
 	return []workload{
 		{
 			name:  "spawn",
-			title: "task spawn + complete ({n}, then Gather)",
+			title: "task spawn+Gather",
+			about: "a task spawned, run to completion and gathered with the others; Go: a goroutine and a WaitGroup",
 			unit:  nsPerOp, n: 100_000, quickN: 10_000,
 			aio: aioSpawn,
 			bases: []baseline{
-				{"goroutine + WaitGroup", goSpawn, atMost(300, -1)},
+				{"go+WaitGroup", goSpawn},
 			},
 		},
 		{
 			name:  "await",
-			title: "Await of a ready future",
+			title: "Await ready future",
+			about: "Await of a future that is already done; Go: a receive from a buffered channel holding a value",
 			unit:  nsPerOp, n: 2_000_000, quickN: 100_000,
 			aio: aioAwaitReady,
 			bases: []baseline{
-				{"receive, buffered chan ready", goRecvReady, atMost(300, -1)},
+				{"ready chan", goRecvReady},
 			},
 		},
 		{
 			name:  "yield",
-			title: "Yield",
+			title: "task Yield",
+			about: "a task's Yield: one trip through the loop's ready queue; Go: runtime.Gosched",
 			unit:  nsPerOp, n: 1_000_000, quickN: 50_000,
 			aio: aioYield,
 			bases: []baseline{
-				{"runtime.Gosched", goGosched, atMost(300, -1)},
+				{"Gosched", goGosched},
 			},
 		},
 		{
 			name:  "pingpong",
-			title: "ping-pong between two tasks (round trip)",
+			title: "ping-pong, 2 tasks",
+			about: "a value handed back and forth between two tasks, per round trip; Go: two goroutines on unbuffered channels",
 			unit:  nsPerOp, n: 300_000, quickN: 20_000,
 			aio: aioPingPong,
 			bases: []baseline{
-				{"2 goroutines, unbuffered chans", goPingPong, atMostWithStretch(500)},
+				{"2 goroutines", goPingPong},
 			},
 		},
 	}
