@@ -1,14 +1,16 @@
-package aio
+package aio_test
 
 import (
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
 
 // benchLoop returns a loop closed at the end of the benchmark.
-func benchLoop(b *testing.B) *Loop {
+func benchLoop(b *testing.B) *aio.Loop {
 	b.Helper()
-	l, err := NewLoop()
+	l, err := aio.NewLoop()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func BenchmarkCallSoon(b *testing.B) {
 		if n >= b.N {
 			return true
 		}
-		if l.ready.Len() == 0 {
+		if l.ReadyLenForTest() == 0 {
 			l.CallSoon(sched)
 		}
 		return false
@@ -71,7 +73,7 @@ func BenchmarkCallLater(b *testing.B) {
 	for i := range delays {
 		delays[i] = time.Duration(uint32(i)*2654435761%100_000) * time.Microsecond
 	}
-	hs := make([]Handle, 0, round)
+	hs := make([]aio.Handle, 0, round)
 	b.ReportAllocs()
 	l.CallSoon(func() {
 		b.ResetTimer()
@@ -103,16 +105,16 @@ func BenchmarkSpawn(b *testing.B) {
 
 func benchSpawn(b *testing.B, noReuse bool) {
 	l := benchLoop(b)
-	l.cpool.noReuse = noReuse
-	body := func(c *Ctx) (int, error) { return 1, nil }
+	l.SetCoroReuseForTest(!noReuse)
+	body := func(c *aio.Ctx) (int, error) { return 1, nil }
 	done := 0
 	b.ReportAllocs()
 	b.ResetTimer()
-	Spawn(l, func(c *Ctx) (int, error) {
+	aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		for i := 0; i < b.N; i++ {
-			t, _ := Spawn(l, body)
+			t, _ := aio.Spawn(l, body)
 			if i%1024 == 1023 || i == b.N-1 {
-				Await(c, t)
+				aio.Await(c, t)
 			}
 			done++
 		}
@@ -121,57 +123,63 @@ func benchSpawn(b *testing.B, noReuse bool) {
 	l.RunUntil(func() bool { return done >= b.N })
 }
 
+// BenchmarkYield measures Yield: one task yields b.N times, each a
+// suspension and a resumption at the next iteration.
 func BenchmarkYield(b *testing.B) {
 	l := benchLoop(b)
 	b.ReportAllocs()
-	t, _ := Spawn(l, func(c *Ctx) (int, error) {
+	t, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		b.ResetTimer()
 		for range b.N {
-			Yield(c)
+			aio.Yield(c)
 		}
 		return 0, nil
 	})
-	RunUntilComplete(l, t)
+	aio.RunUntilComplete(l, t)
 }
 
+// BenchmarkAwaitReady measures Await of a future that is already done, which
+// returns without suspending.
 func BenchmarkAwaitReady(b *testing.B) {
 	l := benchLoop(b)
-	f := NewFuture[int](l)
+	f := aio.NewFuture[int](l)
 	b.ReportAllocs()
-	t, _ := Spawn(l, func(c *Ctx) (int, error) {
+	t, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		f.SetResult(1)
 		b.ResetTimer()
 		for range b.N {
-			Await(c, f)
+			aio.Await(c, f)
 		}
 		return 0, nil
 	})
-	RunUntilComplete(l, t)
+	aio.RunUntilComplete(l, t)
 }
 
+// BenchmarkPingPong measures two tasks taking turns through futures: in each
+// round one completes the future the other awaits, then awaits the reply.
 func BenchmarkPingPong(b *testing.B) {
 	l := benchLoop(b)
-	var ping, pong *Future[int]
-	ping = NewFuture[int](l)
+	var ping, pong *aio.Future[int]
+	ping = aio.NewFuture[int](l)
 	b.ReportAllocs()
-	Spawn(l, func(c *Ctx) (int, error) {
+	aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		for i := 0; i < b.N; i++ {
-			Await(c, ping)
-			ping = NewFuture[int](l)
+			aio.Await(c, ping)
+			ping = aio.NewFuture[int](l)
 			pong.SetResult(i)
 		}
 		return 0, nil
 	})
-	t, _ := Spawn(l, func(c *Ctx) (int, error) {
+	t, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			pong = NewFuture[int](l)
+			pong = aio.NewFuture[int](l)
 			ping.SetResult(i)
-			Await(c, pong)
+			aio.Await(c, pong)
 		}
 		return 0, nil
 	})
-	RunUntilComplete(l, t)
+	aio.RunUntilComplete(l, t)
 }
 
 // BenchmarkSubmit measures CallSoon from 4 other goroutines onto a running
@@ -203,15 +211,15 @@ func BenchmarkSubmit(b *testing.B) {
 // spawns 100k tasks that return at once, then gathers them all; ns per task.
 func BenchmarkSpawnGather100k(b *testing.B) {
 	const n = 100_000
-	body := func(*Ctx) (int, error) { return 1, nil }
-	ts := make([]*Task[int], n)
+	body := func(*aio.Ctx) (int, error) { return 1, nil }
+	ts := make([]*aio.Task[int], n)
 	b.ReportAllocs()
 	for b.Loop() {
-		_, err := Run(func(c *Ctx) (int, error) {
+		_, err := aio.Run(func(c *aio.Ctx) (int, error) {
 			for i := range ts {
-				ts[i], _ = Spawn(c.Loop(), body)
+				ts[i], _ = aio.Spawn(c.Loop(), body)
 			}
-			_, err := Gather(c, ts...)
+			_, err := aio.Gather(c, ts...)
 			return 0, err
 		})
 		if err != nil {

@@ -1,4 +1,4 @@
-package aio
+package aio_test
 
 import (
 	"errors"
@@ -8,60 +8,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
-
-// ltPipe returns a non-blocking pipe, closed when the test ends.
-func ltPipe(t testing.TB) (r, w int) {
-	t.Helper()
-	var p [2]int
-	if err := syscall.Pipe(p[:]); err != nil {
-		t.Fatalf("pipe: %v", err)
-	}
-	for _, fd := range p {
-		syscall.CloseOnExec(fd)
-		if err := syscall.SetNonblock(fd, true); err != nil {
-			t.Fatalf("SetNonblock: %v", err)
-		}
-	}
-	t.Cleanup(func() { syscall.Close(p[0]); syscall.Close(p[1]) })
-	return p[0], p[1]
-}
-
-// ltSocketpair returns a connected pair of non-blocking Unix stream sockets,
-// closed when the test ends.
-func ltSocketpair(t testing.TB) (a, b int) {
-	t.Helper()
-	p, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatalf("socketpair: %v", err)
-	}
-	for _, fd := range p {
-		syscall.CloseOnExec(fd)
-		if err := syscall.SetNonblock(fd, true); err != nil {
-			t.Fatalf("SetNonblock: %v", err)
-		}
-	}
-	t.Cleanup(func() { syscall.Close(p[0]); syscall.Close(p[1]) })
-	return p[0], p[1]
-}
-
-// ltRead and ltWrite are read(2) and write(2) for loop callbacks, which
-// must not fail the test with Fatal.
-func ltRead(fd int, b []byte) int {
-	n, _ := syscall.Read(fd, b)
-	return n
-}
-
-func ltWrite(fd int, b []byte) int {
-	n, _ := syscall.Write(fd, b)
-	return n
-}
 
 // A reader is level-triggered: it is called once per iteration while the fd
 // is readable, until RemoveReader, which reports whether it was watched.
 func TestAddReaderLevelTriggered(t *testing.T) {
-	l := ltLoop(t)
-	r, w := ltPipe(t)
+	l := newLoop(t)
+	r, w := pipe(t)
 	iter := 0
 	var calls []int // iterations in which the reader ran
 	var removed1, removed2 bool
@@ -89,9 +44,9 @@ func TestAddReaderLevelTriggered(t *testing.T) {
 		}); err != nil {
 			errs = append(errs, err)
 		}
-		ltWrite(w, []byte("x"))
+		writeFD(w, []byte("x"))
 	})
-	ltRunUntil(t, l, ltCounted(&iter, func() bool { return afterRemove == 5 }))
+	runUntil(t, l, counted(&iter, func() bool { return afterRemove == 5 }))
 	for _, err := range errs {
 		if err != nil {
 			t.Errorf("error: %v", err)
@@ -113,8 +68,8 @@ func TestAddReaderLevelTriggered(t *testing.T) {
 
 // A reader that drains its fd is not called again until new data arrives.
 func TestAddReaderDrained(t *testing.T) {
-	l := ltLoop(t)
-	r, w := ltPipe(t)
+	l := newLoop(t)
+	r, w := pipe(t)
 	var got []byte
 	calls := 0
 	ticks := 0
@@ -122,19 +77,19 @@ func TestAddReaderDrained(t *testing.T) {
 		if err := l.AddReader(r, func() {
 			calls++
 			var b [64]byte
-			n := ltRead(r, b[:])
+			n := readFD(r, b[:])
 			got = append(got, b[:max(n, 0)]...)
 		}); err != nil {
 			t.Errorf("AddReader: %v", err)
 		}
-		ltWrite(w, []byte("ab"))
+		writeFD(w, []byte("ab"))
 		// Let several iterations pass with nothing written.
 		var tick func()
 		tick = func() {
 			ticks++
 			switch ticks {
 			case 10:
-				ltWrite(w, []byte("cd"))
+				writeFD(w, []byte("cd"))
 			case 20:
 				return
 			}
@@ -142,7 +97,7 @@ func TestAddReaderDrained(t *testing.T) {
 		}
 		l.CallSoon(tick)
 	})
-	ltRunUntil(t, l, func() bool { return ticks == 20 })
+	runUntil(t, l, func() bool { return ticks == 20 })
 	if string(got) != "abcd" {
 		t.Errorf("read %q, want \"abcd\"", got)
 	}
@@ -153,7 +108,7 @@ func TestAddReaderDrained(t *testing.T) {
 
 // A hang-up (the write end closed) makes the read end readable.
 func TestAddReaderEOF(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	var p [2]int
 	if err := syscall.Pipe(p[:]); err != nil {
 		t.Fatal(err)
@@ -173,12 +128,15 @@ func TestAddReaderEOF(t *testing.T) {
 		}
 		syscall.Close(w)
 	})
-	ltRunUntil(t, l, func() bool { return eof })
+	runUntil(t, l, func() bool { return eof })
 }
 
+// A writer is level-triggered too: it is called once per iteration while the
+// fd is writable, until RemoveWriter, which reports true for the watched fd
+// and false once it is removed; it is not called after the removal.
 func TestAddWriter(t *testing.T) {
-	l := ltLoop(t)
-	a, _ := ltSocketpair(t)
+	l := newLoop(t)
+	a, _ := socketpair(t)
 	calls := 0
 	var removed1, removed2 bool
 	var errs []error
@@ -204,7 +162,7 @@ func TestAddWriter(t *testing.T) {
 			errs = append(errs, err)
 		}
 	})
-	ltRunUntil(t, l, func() bool { return ticks == 5 })
+	runUntil(t, l, func() bool { return ticks == 5 })
 	for _, err := range errs {
 		if err != nil {
 			t.Errorf("error: %v", err)
@@ -221,8 +179,8 @@ func TestAddWriter(t *testing.T) {
 // A reader and a writer on one fd are independent: removing one leaves the
 // other, and RemoveReader of a writer-only fd reports false.
 func TestReaderAndWriterOnOneFD(t *testing.T) {
-	l := ltLoop(t)
-	a, b := ltSocketpair(t)
+	l := newLoop(t)
+	a, b := socketpair(t)
 	var reads, writes, writesAfter int
 	readerRemoved := false
 	var results []bool
@@ -240,42 +198,44 @@ func TestReaderAndWriterOnOneFD(t *testing.T) {
 		l.AddReader(a, func() {
 			reads++
 			var buf [8]byte
-			ltRead(a, buf[:])
+			readFD(a, buf[:])
 			ok1, _ := l.RemoveReader(a)
 			ok2, _ := l.RemoveReader(a)
 			results = append(results, ok1, ok2)
 			readerRemoved = true
 		})
-		ltWrite(b, []byte("x"))
+		writeFD(b, []byte("x"))
 	})
-	ltRunUntil(t, l, func() bool { return writesAfter >= 3 })
+	runUntil(t, l, func() bool { return writesAfter >= 3 })
 	if reads != 1 {
 		t.Errorf("reader called %d times, want 1", reads)
 	}
 	if want := []bool{true, false, true}; len(results) != 3 || results[0] != want[0] || results[1] != want[1] || results[2] != want[2] {
 		t.Errorf("Remove results %v, want %v", results, want)
 	}
-	if l.fds.watches[a] != nil {
+	if l.WatchedFDsForTest() != 0 {
 		t.Error("the fd is still watched after removing both directions")
 	}
 }
 
+// A second AddReader for the same fd replaces the callback: only the new one
+// runs.
 func TestAddReaderReplaces(t *testing.T) {
-	l := ltLoop(t)
-	r, w := ltPipe(t)
+	l := newLoop(t)
+	r, w := pipe(t)
 	first, second := 0, 0
 	l.CallSoon(func() {
 		l.AddReader(r, func() { first++ })
 		if err := l.AddReader(r, func() {
 			second++
 			var b [8]byte
-			ltRead(r, b[:])
+			readFD(r, b[:])
 		}); err != nil {
 			t.Errorf("second AddReader: %v", err)
 		}
-		ltWrite(w, []byte("x"))
+		writeFD(w, []byte("x"))
 	})
-	ltRunUntil(t, l, func() bool { return second > 0 })
+	runUntil(t, l, func() bool { return second > 0 })
 	if first != 0 || second != 1 {
 		t.Errorf("first reader called %d times, second %d; want 0 and 1", first, second)
 	}
@@ -285,13 +245,13 @@ func TestAddReaderReplaces(t *testing.T) {
 // iteration has already polled: a callback queued before the poll removes
 // the reader, and the reader must not run in the batch.
 func TestRemoveReaderAfterPoll(t *testing.T) {
-	l := ltLoop(t)
-	r, w := ltPipe(t)
+	l := newLoop(t)
+	r, w := pipe(t)
 	readerCalls := 0
 	done := false
 	l.CallSoon(func() {
 		l.AddReader(r, func() { readerCalls++ })
-		ltWrite(w, []byte("x"))
+		writeFD(w, []byte("x"))
 		// This callback is queued now, so it runs in the next iteration
 		// before the reader, which the next poll queues behind it.
 		l.CallSoon(func() {
@@ -301,7 +261,7 @@ func TestRemoveReaderAfterPoll(t *testing.T) {
 			l.CallSoon(func() { done = true })
 		})
 	})
-	ltRunUntil(t, l, func() bool { return done })
+	runUntil(t, l, func() bool { return done })
 	if readerCalls != 0 {
 		t.Errorf("the reader ran %d times after it was removed", readerCalls)
 	}
@@ -309,7 +269,7 @@ func TestRemoveReaderAfterPoll(t *testing.T) {
 
 // After RemoveReader the fd may be closed and its number reused.
 func TestReaderFDReuse(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	var p [2]int
 	if err := syscall.Pipe(p[:]); err != nil {
 		t.Fatal(err)
@@ -337,9 +297,9 @@ func TestReaderFDReuse(t *testing.T) {
 		if err := l.AddReader(q[0], func() { fired = true; l.RemoveReader(q[0]) }); err != nil {
 			errs = append(errs, err)
 		}
-		ltWrite(q[1], []byte("x"))
+		writeFD(q[1], []byte("x"))
 	})
-	ltRunUntil(t, l, func() bool { return fired || len(errs) > 0 })
+	runUntil(t, l, func() bool { return fired || len(errs) > 0 })
 	for _, err := range errs {
 		t.Errorf("error: %v", err)
 	}
@@ -348,21 +308,26 @@ func TestReaderFDReuse(t *testing.T) {
 	}
 }
 
+// AddReader, AddWriter, RemoveReader and RemoveWriter refuse misuse: off the
+// loop (before a run, and from another goroutine during one) with
+// ErrNotOnLoop, a nil callback with ErrNilFunc, and fds the system refuses
+// (negative, closed, huge, a regular file on Linux) with an error; a failed
+// AddReader leaves nothing watched.
 func TestFDMisuse(t *testing.T) {
-	l := ltLoop(t)
-	r, _ := ltPipe(t)
+	l := newLoop(t)
+	r, _ := pipe(t)
 
 	// Off the loop: before the run, from the test goroutine.
-	if err := l.AddReader(r, func() {}); !errors.Is(err, ErrNotOnLoop) {
+	if err := l.AddReader(r, func() {}); !errors.Is(err, aio.ErrNotOnLoop) {
 		t.Errorf("AddReader off the loop = %v, want ErrNotOnLoop", err)
 	}
-	if err := l.AddWriter(r, func() {}); !errors.Is(err, ErrNotOnLoop) {
+	if err := l.AddWriter(r, func() {}); !errors.Is(err, aio.ErrNotOnLoop) {
 		t.Errorf("AddWriter off the loop = %v, want ErrNotOnLoop", err)
 	}
-	if _, err := l.RemoveReader(r); !errors.Is(err, ErrNotOnLoop) {
+	if _, err := l.RemoveReader(r); !errors.Is(err, aio.ErrNotOnLoop) {
 		t.Errorf("RemoveReader off the loop = %v, want ErrNotOnLoop", err)
 	}
-	if _, err := l.RemoveWriter(r); !errors.Is(err, ErrNotOnLoop) {
+	if _, err := l.RemoveWriter(r); !errors.Is(err, aio.ErrNotOnLoop) {
 		t.Errorf("RemoveWriter off the loop = %v, want ErrNotOnLoop", err)
 	}
 
@@ -391,8 +356,8 @@ func TestFDMisuse(t *testing.T) {
 	done := false
 	l.CallSoon(func() {
 		add := func(name string, err error, want error) { results = append(results, result{name, err, want}) }
-		add("AddReader nil fn", l.AddReader(r, nil), ErrNilFunc)
-		add("AddWriter nil fn", l.AddWriter(r, nil), ErrNilFunc)
+		add("AddReader nil fn", l.AddReader(r, nil), aio.ErrNilFunc)
+		add("AddWriter nil fn", l.AddWriter(r, nil), aio.ErrNilFunc)
 		add("AddReader fd -1", l.AddReader(-1, func() {}), nil)
 		add("AddWriter fd -1", l.AddWriter(-1, func() {}), nil)
 		add("AddReader closed fd", l.AddReader(closedFD, func() {}), nil)
@@ -413,11 +378,11 @@ func TestFDMisuse(t *testing.T) {
 			_, err := l.RemoveReader(r)
 			errc <- err
 		}()
-		add("AddReader from another goroutine while running", <-errc, ErrNotOnLoop)
-		add("RemoveReader from another goroutine while running", <-errc, ErrNotOnLoop)
+		add("AddReader from another goroutine while running", <-errc, aio.ErrNotOnLoop)
+		add("RemoveReader from another goroutine while running", <-errc, aio.ErrNotOnLoop)
 		done = true
 	})
-	ltRunUntil(t, l, func() bool { return done })
+	runUntil(t, l, func() bool { return done })
 	for _, res := range results {
 		switch {
 		case res.err == nil:
@@ -429,16 +394,16 @@ func TestFDMisuse(t *testing.T) {
 	for _, s := range unexpected {
 		t.Error(s)
 	}
-	if len(l.fds.watches) != 0 {
-		t.Errorf("%d fds watched after failed AddReader calls", len(l.fds.watches))
+	if n := l.WatchedFDsForTest(); n != 0 {
+		t.Errorf("%d fds watched after failed AddReader calls", n)
 	}
 }
 
 // A busy loop (a callback that always reschedules itself) still polls: I/O
 // from another goroutine and timers are served.
 func TestBusyLoopDoesNotStarveIO(t *testing.T) {
-	l := ltLoop(t)
-	r, w := ltPipe(t)
+	l := newLoop(t)
+	r, w := pipe(t)
 	spins := 0
 	read, timer := false, false
 	var spin func()
@@ -451,7 +416,7 @@ func TestBusyLoopDoesNotStarveIO(t *testing.T) {
 	l.CallSoon(func() {
 		l.AddReader(r, func() {
 			var b [8]byte
-			ltRead(r, b[:])
+			readFD(r, b[:])
 			read = true
 			l.RemoveReader(r)
 		})
@@ -462,7 +427,7 @@ func TestBusyLoopDoesNotStarveIO(t *testing.T) {
 			syscall.Write(w, []byte("x"))
 		}()
 	})
-	ltRunUntil(t, l, func() bool { return read && timer })
+	runUntil(t, l, func() bool { return read && timer })
 	if spins < 2 {
 		t.Errorf("the busy callback ran %d times", spins)
 	}
@@ -472,13 +437,13 @@ func TestBusyLoopDoesNotStarveIO(t *testing.T) {
 // reader is served.
 func TestManyReadyFDs(t *testing.T) {
 	const n = 300
-	l := ltLoop(t)
+	l := newLoop(t)
 	fired := make([]int, n)
 	total := 0
 	var errs []error
 	var rs, ws [n]int
 	for i := range n {
-		rs[i], ws[i] = ltPipe(t)
+		rs[i], ws[i] = pipe(t)
 	}
 	l.CallSoon(func() {
 		for i := range n {
@@ -487,16 +452,16 @@ func TestManyReadyFDs(t *testing.T) {
 				fired[i]++
 				total++
 				var b [8]byte
-				ltRead(r, b[:])
+				readFD(r, b[:])
 				l.RemoveReader(r)
 			}); err != nil {
 				errs = append(errs, err)
 				return
 			}
-			ltWrite(w, []byte("x"))
+			writeFD(w, []byte("x"))
 		}
 	})
-	ltRunUntil(t, l, func() bool { return total == n || len(errs) > 0 })
+	runUntil(t, l, func() bool { return total == n || len(errs) > 0 })
 	for _, err := range errs {
 		t.Fatal(err)
 	}

@@ -1,141 +1,39 @@
-package aio
+package aio_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
 
-// Helpers shared by future_test.go, task_test.go, run_test.go and
-// gather_test.go. They carry the prefix fx so that they do not collide with
-// the helpers of the package's other test files.
-
-// fxLoop returns a new loop, closed when the test ends (from the test
-// goroutine, which is the goroutine that ran it).
-func fxLoop(t testing.TB) *Loop {
-	t.Helper()
-	fxLeakCheck(t)
-	l, err := NewLoop()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
-// fxIterate runs one iteration of an idle loop from the calling goroutine,
-// running fn (if not nil) as a callback of that iteration.
-func fxIterate(t testing.TB, l *Loop, fn func()) {
-	t.Helper()
-	if fn != nil {
-		if _, err := l.CallSoon(fn); err != nil {
-			t.Fatalf("CallSoon: %v", err)
-		}
-	}
-	if err := l.Stop(); err != nil {
-		t.Fatalf("Stop: %v", err)
-	}
-	if err := l.RunForever(); err != nil {
-		t.Fatalf("RunForever: %v", err)
-	}
-}
-
-// fxReports records what a loop's error handler receives.
-type fxReports struct {
-	mu   sync.Mutex
-	list []ErrorContext
-}
-
-func fxRecord(l *Loop) *fxReports {
-	r := &fxReports{}
-	l.SetErrorHandler(func(_ *Loop, c ErrorContext) {
-		r.mu.Lock()
-		r.list = append(r.list, c)
-		r.mu.Unlock()
-	})
-	return r
-}
-
-func (r *fxReports) all() []ErrorContext {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]ErrorContext(nil), r.list...)
-}
-
-func (r *fxReports) count(msg string) int {
-	n := 0
-	for _, c := range r.all() {
-		if strings.Contains(c.Message, msg) {
-			n++
-		}
-	}
-	return n
-}
-
-// fxClosed reports whether ch is closed, without blocking.
-func fxClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
-// fxGoLoop runs l with RunForever on a new goroutine, and returns a function
-// that stops it, waits for the run to end, and closes the loop from that
-// goroutine.
-func fxGoLoop(t testing.TB, l *Loop) (stop func()) {
-	t.Helper()
-	done := make(chan error, 1)
-	started := make(chan struct{})
-	l.CallSoon(func() { close(started) })
-	go func() {
-		err := l.RunForever()
-		if cerr := l.Close(); err == nil {
-			err = cerr
-		}
-		done <- err
-	}()
-	select {
-	case <-started:
-	case err := <-done:
-		t.Fatalf("loop goroutine: %v", err)
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			l.Stop()
-			if err := <-done; err != nil {
-				t.Errorf("loop goroutine: %v", err)
-			}
-		})
-	}
-}
-
+// A new future is pending (Result and Err return ErrInvalidState); SetResult
+// on the loop completes it once, a second SetResult or a SetError is refused
+// with ErrInvalidState, and Cancel of the done future reports false and
+// changes nothing.
 func TestFutureSetResultOnLoop(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	if f.Loop() != l {
 		t.Fatal("Loop() is not the loop the future was made for")
 	}
 	if f.IsDone() || f.Canceled() {
 		t.Fatal("new future is done")
 	}
-	if _, err := f.Result(); !errors.Is(err, ErrInvalidState) {
+	if _, err := f.Result(); !errors.Is(err, aio.ErrInvalidState) {
 		t.Fatalf("Result of a pending future: %v, want ErrInvalidState", err)
 	}
-	if err := f.Err(); !errors.Is(err, ErrInvalidState) {
+	if err := f.Err(); !errors.Is(err, aio.ErrInvalidState) {
 		t.Fatalf("Err of a pending future: %v, want ErrInvalidState", err)
 	}
 	var first, second, nilErr error
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		first = f.SetResult(42)
 		second = f.SetResult(43)
 		nilErr = f.SetError(errors.New("late"))
@@ -143,10 +41,10 @@ func TestFutureSetResultOnLoop(t *testing.T) {
 	if first != nil {
 		t.Fatalf("first SetResult: %v", first)
 	}
-	if !errors.Is(second, ErrInvalidState) {
+	if !errors.Is(second, aio.ErrInvalidState) {
 		t.Fatalf("second SetResult: %v, want ErrInvalidState", second)
 	}
-	if !errors.Is(nilErr, ErrInvalidState) {
+	if !errors.Is(nilErr, aio.ErrInvalidState) {
 		t.Fatalf("SetError after SetResult: %v, want ErrInvalidState", nilErr)
 	}
 	v, err := f.Result()
@@ -164,12 +62,15 @@ func TestFutureSetResultOnLoop(t *testing.T) {
 	}
 }
 
+// Each misuse of a future on the loop (completing it twice, SetError(nil),
+// AddDoneCallback(nil), Wait on the loop goroutine) returns the documented
+// error and leaves the future as it was.
 func TestFutureMisuseErrors(t *testing.T) {
 	boom := errors.New("boom")
 	cases := []struct {
 		name  string
-		setup func(f *Future[int]) // on the loop, before op
-		op    func(f *Future[int]) error
+		setup func(f *aio.Future[int]) // on the loop, before op
+		op    func(f *aio.Future[int]) error
 		want  error
 		// what the future holds afterwards
 		wantDone      bool
@@ -179,77 +80,77 @@ func TestFutureMisuseErrors(t *testing.T) {
 	}{
 		{
 			name:  "SetResult twice",
-			setup: func(f *Future[int]) { f.SetResult(1) },
-			op:    func(f *Future[int]) error { return f.SetResult(2) },
-			want:  ErrInvalidState, wantDone: true, wantV: 1,
+			setup: func(f *aio.Future[int]) { f.SetResult(1) },
+			op:    func(f *aio.Future[int]) error { return f.SetResult(2) },
+			want:  aio.ErrInvalidState, wantDone: true, wantV: 1,
 		},
 		{
 			name:  "SetError after SetResult",
-			setup: func(f *Future[int]) { f.SetResult(1) },
-			op:    func(f *Future[int]) error { return f.SetError(boom) },
-			want:  ErrInvalidState, wantDone: true, wantV: 1,
+			setup: func(f *aio.Future[int]) { f.SetResult(1) },
+			op:    func(f *aio.Future[int]) error { return f.SetError(boom) },
+			want:  aio.ErrInvalidState, wantDone: true, wantV: 1,
 		},
 		{
 			name:  "SetResult after SetError",
-			setup: func(f *Future[int]) { f.SetError(boom) },
-			op:    func(f *Future[int]) error { return f.SetResult(2) },
-			want:  ErrInvalidState, wantDone: true, wantErr: boom,
+			setup: func(f *aio.Future[int]) { f.SetError(boom) },
+			op:    func(f *aio.Future[int]) error { return f.SetResult(2) },
+			want:  aio.ErrInvalidState, wantDone: true, wantErr: boom,
 		},
 		{
 			name:  "SetResult after Cancel",
-			setup: func(f *Future[int]) { f.Cancel(boom) },
-			op:    func(f *Future[int]) error { return f.SetResult(2) },
-			want:  ErrInvalidState, wantDone: true, wantCancelled: true, wantErr: context.Canceled,
+			setup: func(f *aio.Future[int]) { f.Cancel(boom) },
+			op:    func(f *aio.Future[int]) error { return f.SetResult(2) },
+			want:  aio.ErrInvalidState, wantDone: true, wantCancelled: true, wantErr: context.Canceled,
 		},
 		{
 			name:  "SetError after Cancel",
-			setup: func(f *Future[int]) { f.Cancel(nil) },
-			op:    func(f *Future[int]) error { return f.SetError(boom) },
-			want:  ErrInvalidState, wantDone: true, wantCancelled: true, wantErr: context.Canceled,
+			setup: func(f *aio.Future[int]) { f.Cancel(nil) },
+			op:    func(f *aio.Future[int]) error { return f.SetError(boom) },
+			want:  aio.ErrInvalidState, wantDone: true, wantCancelled: true, wantErr: context.Canceled,
 		},
 		{
 			name: "SetError(nil) on a pending future",
-			op:   func(f *Future[int]) error { return f.SetError(nil) },
-			want: ErrInvalidState,
+			op:   func(f *aio.Future[int]) error { return f.SetError(nil) },
+			want: aio.ErrInvalidState,
 		},
 		{
 			name:  "SetError(nil) on a done future",
-			setup: func(f *Future[int]) { f.SetResult(5) },
-			op:    func(f *Future[int]) error { return f.SetError(nil) },
-			want:  ErrInvalidState, wantDone: true, wantV: 5,
+			setup: func(f *aio.Future[int]) { f.SetResult(5) },
+			op:    func(f *aio.Future[int]) error { return f.SetError(nil) },
+			want:  aio.ErrInvalidState, wantDone: true, wantV: 5,
 		},
 		{
 			name: "AddDoneCallback(nil)",
-			op: func(f *Future[int]) error {
+			op: func(f *aio.Future[int]) error {
 				_, err := f.AddDoneCallback(nil)
 				return err
 			},
-			want: ErrNilFunc,
+			want: aio.ErrNilFunc,
 		},
 		{
 			name: "Wait on the loop goroutine",
-			op: func(f *Future[int]) error {
+			op: func(f *aio.Future[int]) error {
 				_, err := f.Wait(context.Background())
 				return err
 			},
-			want: ErrOnLoop,
+			want: aio.ErrOnLoop,
 		},
 		{
 			name:  "Wait on the loop goroutine, done future",
-			setup: func(f *Future[int]) { f.SetResult(3) },
-			op: func(f *Future[int]) error {
+			setup: func(f *aio.Future[int]) { f.SetResult(3) },
+			op: func(f *aio.Future[int]) error {
 				_, err := f.Wait(context.Background())
 				return err
 			},
-			want: ErrOnLoop, wantDone: true, wantV: 3,
+			want: aio.ErrOnLoop, wantDone: true, wantV: 3,
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := fxLoop(t)
-			f := NewFuture[int](l)
+			l := newLoop(t)
+			f := aio.NewFuture[int](l)
 			var got error
-			fxIterate(t, l, func() {
+			iterate(t, l, func() {
 				if tc.setup != nil {
 					tc.setup(f)
 				}
@@ -272,23 +173,27 @@ func TestFutureMisuseErrors(t *testing.T) {
 	}
 }
 
+// SetError(nil) from another goroutine is refused at once with
+// ErrInvalidState, and nothing reaches the loop: the future stays pending.
 func TestFutureSetErrorNilOffLoop(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
-	if err := f.SetError(nil); !errors.Is(err, ErrInvalidState) {
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
+	if err := f.SetError(nil); !errors.Is(err, aio.ErrInvalidState) {
 		t.Fatalf("SetError(nil) from another goroutine: %v, want ErrInvalidState", err)
 	}
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	if f.IsDone() {
 		t.Fatal("SetError(nil) completed the future")
 	}
 }
 
+// SetError stores the very error given: Result and Err return it unchanged,
+// and an error that is not a cancellation does not make the future canceled.
 func TestFutureSetErrorKeepsError(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[string](l)
+	l := newLoop(t)
+	f := aio.NewFuture[string](l)
 	boom := fmt.Errorf("wrapped: %w", context.DeadlineExceeded)
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		if err := f.SetError(boom); err != nil {
 			t.Errorf("SetError: %v", err)
 		}
@@ -305,6 +210,9 @@ func TestFutureSetErrorKeepsError(t *testing.T) {
 	}
 }
 
+// Cancel completes a pending future with a *CanceledError that matches
+// context.Canceled and its cause (context.Canceled for a nil cause), which
+// Cause returns, also through wrapping; only the first Cancel reports true.
 func TestFutureCancelCause(t *testing.T) {
 	myCause := errors.New("my cause")
 	cases := []struct {
@@ -319,10 +227,10 @@ func TestFutureCancelCause(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := fxLoop(t)
-			f := NewFuture[int](l)
+			l := newLoop(t)
+			f := aio.NewFuture[int](l)
 			var ok1, ok2 bool
-			fxIterate(t, l, func() {
+			iterate(t, l, func() {
 				ok1 = f.Cancel(tc.cause)
 				ok2 = f.Cancel(errors.New("second"))
 			})
@@ -333,7 +241,7 @@ func TestFutureCancelCause(t *testing.T) {
 				t.Fatal("cancelled future is not done and cancelled")
 			}
 			err := f.Err()
-			var ce *CanceledError
+			var ce *aio.CanceledError
 			if !errors.As(err, &ce) {
 				t.Fatalf("Err = %T %v, want *CanceledError", err, err)
 			}
@@ -347,10 +255,10 @@ func TestFutureCancelCause(t *testing.T) {
 			if want == nil {
 				want = context.Canceled
 			}
-			if got := Cause(err); got != want {
+			if got := aio.Cause(err); got != want {
 				t.Fatalf("Cause = %v, want %v", got, want)
 			}
-			if got := Cause(fmt.Errorf("outer: %w", err)); got != want {
+			if got := aio.Cause(fmt.Errorf("outer: %w", err)); got != want {
 				t.Fatalf("Cause of a wrapped cancellation = %v, want %v", got, want)
 			}
 			if !strings.Contains(err.Error(), "canceled") {
@@ -360,6 +268,9 @@ func TestFutureCancelCause(t *testing.T) {
 	}
 }
 
+// Cause returns nil for errors that are not cancellations, context.Canceled
+// for a plain cancellation and for a CanceledError without cause, and the
+// cause otherwise; a CanceledError's message names its cause.
 func TestCauseOfOtherErrors(t *testing.T) {
 	cases := []struct {
 		err  error
@@ -370,28 +281,33 @@ func TestCauseOfOtherErrors(t *testing.T) {
 		{context.DeadlineExceeded, nil},
 		{context.Canceled, context.Canceled},
 		{fmt.Errorf("w: %w", context.Canceled), context.Canceled},
-		{&CanceledError{}, context.Canceled},
-		{&CanceledError{Cause: ErrClosed}, ErrClosed},
+		{&aio.CanceledError{}, context.Canceled},
+		{&aio.CanceledError{Cause: aio.ErrClosed}, aio.ErrClosed},
 	}
 	for _, tc := range cases {
-		if got := Cause(tc.err); got != tc.want {
+		if got := aio.Cause(tc.err); got != tc.want {
 			t.Errorf("Cause(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
-	if got := (&CanceledError{}).Error(); got != "aio: canceled" {
+	if got := (&aio.CanceledError{}).Error(); got != "aio: canceled" {
 		t.Errorf("Error() of a cancellation without cause = %q", got)
 	}
-	if got := (&CanceledError{Cause: ErrClosed}).Error(); !strings.Contains(got, ErrClosed.Error()) {
+	if got := (&aio.CanceledError{Cause: aio.ErrClosed}).Error(); !strings.Contains(got, aio.ErrClosed.Error()) {
 		t.Errorf("Error() = %q does not name the cause", got)
 	}
 }
 
+// Done callbacks run in the order they were added, each exactly once, in the
+// iteration after the one that completed the future; remove unregisters a
+// callback before completion (reporting true once) and reports false after;
+// a callback added to a done future is scheduled at once, runs once, and
+// cannot be removed.
 func TestFutureDoneCallbacksOrderAndOnce(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	var log []int
 	var removes []func() bool
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		for i := range 6 {
 			rm, err := f.AddDoneCallback(func() { log = append(log, i) })
 			if err != nil {
@@ -414,7 +330,7 @@ func TestFutureDoneCallbacksOrderAndOnce(t *testing.T) {
 			t.Error("remove of the first callback reported false")
 		}
 	})
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		f.SetResult(7)
 		if len(log) != 0 {
 			t.Errorf("callbacks ran during SetResult: %v", log)
@@ -429,13 +345,13 @@ func TestFutureDoneCallbacksOrderAndOnce(t *testing.T) {
 	if len(log) != 0 {
 		t.Fatalf("callbacks ran in the iteration that completed the future: %v", log)
 	}
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	want := []int{2, 3, 5}
 	if fmt.Sprint(log) != fmt.Sprint(want) {
 		t.Fatalf("callbacks ran %v, want %v", log, want)
 	}
 	for range 3 {
-		fxIterate(t, l, nil)
+		iterate(t, l, nil)
 	}
 	if fmt.Sprint(log) != fmt.Sprint(want) {
 		t.Fatalf("callbacks ran again: %v", log)
@@ -444,7 +360,7 @@ func TestFutureDoneCallbacksOrderAndOnce(t *testing.T) {
 	// once, and cannot be removed.
 	var late int
 	var lateRemoved bool
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		rm, err := f.AddDoneCallback(func() { late++ })
 		if err != nil {
 			t.Errorf("AddDoneCallback on a done future: %v", err)
@@ -455,7 +371,7 @@ func TestFutureDoneCallbacksOrderAndOnce(t *testing.T) {
 			t.Error("late callback ran synchronously")
 		}
 	})
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	if lateRemoved {
 		t.Error("remove of a callback added after completion reported true")
 	}
@@ -464,33 +380,38 @@ func TestFutureDoneCallbacksOrderAndOnce(t *testing.T) {
 	}
 }
 
+// A panic in a done callback is reported once to the error handler, and the
+// other done callbacks still run, in order.
 func TestFutureDoneCallbackPanicDoesNotStopOthers(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	rep := record(l)
+	f := aio.NewFuture[int](l)
 	var ran []int
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		f.AddDoneCallback(func() { ran = append(ran, 1) })
 		f.AddDoneCallback(func() { panic("callback panic") })
 		f.AddDoneCallback(func() { ran = append(ran, 3) })
 		f.Cancel(nil)
 	})
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	if fmt.Sprint(ran) != "[1 3]" {
 		t.Fatalf("callbacks ran %v, want [1 3]", ran)
 	}
-	var pe *PanicError
+	var pe *aio.PanicError
 	reports := rep.all()
 	if len(reports) != 1 || !errors.As(reports[0].Err, &pe) || pe.Value != "callback panic" {
 		t.Fatalf("reports = %+v, want one panic", reports)
 	}
 }
 
+// AddDoneCallback from another goroutine returns ErrNotOnLoop; the remove
+// function of a callback added on the loop panics with ErrNotOnLoop when
+// called off it, and removes nothing: the callback still runs once.
 func TestFutureAddDoneCallbackOffLoop(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	rm, err := f.AddDoneCallback(func() {})
-	if !errors.Is(err, ErrNotOnLoop) {
+	if !errors.Is(err, aio.ErrNotOnLoop) {
 		t.Fatalf("AddDoneCallback from another goroutine: %v, want ErrNotOnLoop", err)
 	}
 	if rm != nil && rm() {
@@ -500,48 +421,51 @@ func TestFutureAddDoneCallbackOffLoop(t *testing.T) {
 	// loop-only methods without an error result do, and removes nothing.
 	var remove func() bool
 	ran := 0
-	fxIterate(t, l, func() { remove, _ = f.AddDoneCallback(func() { ran++ }) })
+	iterate(t, l, func() { remove, _ = f.AddDoneCallback(func() { ran++ }) })
 	func() {
 		defer func() {
-			if err, _ := recover().(error); !errors.Is(err, ErrNotOnLoop) {
+			if err, _ := recover().(error); !errors.Is(err, aio.ErrNotOnLoop) {
 				t.Fatalf("remove from another goroutine: panic %v, want ErrNotOnLoop", err)
 			}
 		}()
 		remove()
 	}()
-	fxIterate(t, l, func() { f.SetResult(1) })
-	fxIterate(t, l, nil)
+	iterate(t, l, func() { f.SetResult(1) })
+	iterate(t, l, nil)
 	if ran != 1 {
 		t.Fatalf("callback ran %d times, want 1", ran)
 	}
 }
 
+// Done returns one channel per future, the same to every caller, concurrent
+// ones included: open while the future is pending, closed when it completes,
+// and closed at once when first asked for after completion.
 func TestFutureDoneChannel(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 
 	// Asked for before completion: open, then closed.
-	f := NewFuture[int](l)
+	f := aio.NewFuture[int](l)
 	ch := f.Done()
-	if fxClosed(ch) {
+	if isClosed(ch) {
 		t.Fatal("Done closed before completion")
 	}
 	if f.Done() != ch {
 		t.Fatal("Done returned a different channel the second time")
 	}
-	fxIterate(t, l, func() { f.SetResult(1) })
-	if !fxClosed(ch) || !fxClosed(f.Done()) {
+	iterate(t, l, func() { f.SetResult(1) })
+	if !isClosed(ch) || !isClosed(f.Done()) {
 		t.Fatal("Done not closed after completion")
 	}
 
 	// Asked for only after completion: closed at once.
-	g := NewFuture[int](l)
-	fxIterate(t, l, func() { g.Cancel(nil) })
-	if !fxClosed(g.Done()) {
+	g := aio.NewFuture[int](l)
+	iterate(t, l, func() { g.Cancel(nil) })
+	if !isClosed(g.Done()) {
 		t.Fatal("Done of a future completed earlier is not closed")
 	}
 
 	// Many goroutines asking concurrently all get the same channel.
-	h := NewFuture[int](l)
+	h := aio.NewFuture[int](l)
 	var wg sync.WaitGroup
 	chans := make([]<-chan struct{}, 16)
 	for i := range chans {
@@ -553,18 +477,21 @@ func TestFutureDoneChannel(t *testing.T) {
 			t.Fatal("concurrent Done calls returned different channels")
 		}
 	}
-	fxIterate(t, l, func() { h.SetError(errors.New("x")) })
-	if !fxClosed(chans[0]) {
+	iterate(t, l, func() { h.SetError(errors.New("x")) })
+	if !isClosed(chans[0]) {
 		t.Fatal("Done not closed after SetError")
 	}
 }
 
+// Wait from a plain goroutine returns the result that another goroutine set
+// while the loop runs; on a done future it returns at once, and a nil
+// context is refused with ErrNilContext.
 func TestFutureWaitFromGoroutine(t *testing.T) {
-	l := fxLoop(t)
-	stop := fxGoLoop(t, l)
+	l := newLoop(t)
+	stop := goLoop(t, l)
 	defer stop()
 
-	f := NewFuture[string](l)
+	f := aio.NewFuture[string](l)
 	got := make(chan string, 1)
 	go func() {
 		v, err := f.Wait(context.Background())
@@ -584,14 +511,16 @@ func TestFutureWaitFromGoroutine(t *testing.T) {
 		t.Fatalf("Wait on a done future = %q, %v", v, err)
 	}
 	var nilCtx context.Context
-	if _, err := f.Wait(nilCtx); !errors.Is(err, ErrNilContext) {
+	if _, err := f.Wait(nilCtx); !errors.Is(err, aio.ErrNilContext) {
 		t.Fatalf("Wait(nil) = %v, want ErrNilContext", err)
 	}
 }
 
+// Wait returns the cause of a context that ends first (cancelled or timed
+// out), and leaves the future pending.
 func TestFutureWaitContext(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	cause := errors.New("gave up")
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(cause)
@@ -608,12 +537,14 @@ func TestFutureWaitContext(t *testing.T) {
 	}
 }
 
+// Close releases a goroutine blocked in Wait on a pending future with
+// ErrClosed, and a later Wait on it returns ErrClosed at once.
 func TestFutureWaitReleasedByClose(t *testing.T) {
-	l, err := NewLoop()
+	l, err := aio.NewLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := NewFuture[int](l)
+	f := aio.NewFuture[int](l)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := f.Wait(context.Background())
@@ -625,25 +556,27 @@ func TestFutureWaitReleasedByClose(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := <-errc; !errors.Is(err, ErrClosed) {
+	if err := <-errc; !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("Wait after Close = %v, want ErrClosed", err)
 	}
-	if _, err := f.Wait(context.Background()); !errors.Is(err, ErrClosed) {
+	if _, err := f.Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("Wait on a closed loop = %v, want ErrClosed", err)
 	}
 }
 
+// On a closed loop, SetResult and SetError from another goroutine fail with
+// ErrClosed, Cancel reports false, and the future stays pending.
 func TestFutureOnClosedLoop(t *testing.T) {
-	l, err := NewLoop()
+	l, err := aio.NewLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := NewFuture[int](l)
+	f := aio.NewFuture[int](l)
 	l.Close()
-	if err := f.SetResult(1); !errors.Is(err, ErrClosed) {
+	if err := f.SetResult(1); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("SetResult on a closed loop = %v, want ErrClosed", err)
 	}
-	if err := f.SetError(errors.New("x")); !errors.Is(err, ErrClosed) {
+	if err := f.SetError(errors.New("x")); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("SetError on a closed loop = %v, want ErrClosed", err)
 	}
 	if f.Cancel(nil) {
@@ -654,29 +587,33 @@ func TestFutureOnClosedLoop(t *testing.T) {
 	}
 }
 
+// A completion from another goroutine travels through the door: on an idle
+// loop it does not complete the future at once, but when the loop next runs.
 func TestFutureCompletionFromOtherGoroutineBeforeRun(t *testing.T) {
-	// Completion from another goroutine travels through the door: on an idle
-	// loop it takes effect when the loop next runs.
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	if err := f.SetResult(9); err != nil {
 		t.Fatal(err)
 	}
 	if f.IsDone() {
 		t.Fatal("SetResult from another goroutine completed the future before the loop ran")
 	}
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	if v, err := f.Result(); v != 9 || err != nil {
 		t.Fatalf("Result = %d, %v", v, err)
 	}
 }
 
+// Goroutines racing to complete one future (SetResult, SetError, and in odd
+// rounds a Cancel): one completion wins with a consistent outcome; every
+// losing completion is reported as a future completed twice, except when a
+// Cancel won, which reports true and makes the late completions silent.
 func TestFutureConcurrentCompletion(t *testing.T) {
 	for round := range 20 {
-		l := fxLoop(t)
-		rep := fxRecord(l)
-		stop := fxGoLoop(t, l)
-		f := NewFuture[int](l)
+		l := newLoop(t)
+		rep := record(l)
+		stop := goLoop(t, l)
+		f := aio.NewFuture[int](l)
 		const n = 8
 		withCancel := round%2 == 1
 		var wg sync.WaitGroup
@@ -733,15 +670,18 @@ func TestFutureConcurrentCompletion(t *testing.T) {
 	}
 }
 
+// Cancel from another goroutine reports true for a pending future and takes
+// effect, with its cause, when the loop receives it; once the future is
+// done, Cancel reports false.
 func TestFutureCancelFromOtherGoroutine(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	cause := errors.New("outside")
 	if !f.Cancel(cause) {
 		t.Fatal("Cancel of a pending future from another goroutine reported false")
 	}
-	fxIterate(t, l, nil)
-	if !f.Canceled() || Cause(f.Err()) != cause {
+	iterate(t, l, nil)
+	if !f.Canceled() || aio.Cause(f.Err()) != cause {
 		t.Fatalf("Cancelled=%v Err=%v", f.Canceled(), f.Err())
 	}
 	if f.Cancel(nil) {
@@ -749,27 +689,30 @@ func TestFutureCancelFromOtherGoroutine(t *testing.T) {
 	}
 }
 
+// A completion from another goroutine that reaches a future already canceled
+// is dropped silently; one that reaches a future with a result is reported
+// once, with ErrInvalidState, and the result stays.
 func TestFutureLateCompletionAfterCancelIsSilent(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
-	f := NewFuture[int](l)
-	fxIterate(t, l, func() { f.Cancel(nil) })
+	l := newLoop(t)
+	rep := record(l)
+	f := aio.NewFuture[int](l)
+	iterate(t, l, func() { f.Cancel(nil) })
 	if err := f.SetResult(1); err != nil {
 		t.Fatalf("SetResult from another goroutine: %v", err)
 	}
 	if err := f.SetError(errors.New("x")); err != nil {
 		t.Fatalf("SetError from another goroutine: %v", err)
 	}
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	if r := rep.all(); len(r) != 0 {
 		t.Fatalf("late completions of a cancelled future reported: %+v", r)
 	}
-	g := NewFuture[int](l)
-	fxIterate(t, l, func() { g.SetResult(1) })
+	g := aio.NewFuture[int](l)
+	iterate(t, l, func() { g.SetResult(1) })
 	g.SetResult(2)
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	r := rep.all()
-	if len(r) != 1 || !errors.Is(r[0].Err, ErrInvalidState) {
+	if len(r) != 1 || !errors.Is(r[0].Err, aio.ErrInvalidState) {
 		t.Fatalf("late completion of a done future: reports %+v, want one ErrInvalidState", r)
 	}
 	if v, _ := g.Result(); v != 1 {
@@ -777,36 +720,48 @@ func TestFutureLateCompletionAfterCancelIsSilent(t *testing.T) {
 	}
 }
 
-// A future is an Awaitable whose Poll reports its outcome once done, and
-// adds the waiter to its waiters before.
-func TestFutureAwaitableInterface(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
-	var a Awaitable[int] = f
-	fxIterate(t, l, func() {
-		w := &Waiter{w: command(func() {})}
-		if _, ok, _ := a.Poll(w); ok || f.waiters.head != w {
-			t.Error("Poll of a pending future did not add the waiter")
-		}
-		f.waiters.remove(w)
-		f.SetResult(7)
-		if v, ok, err := a.Poll(w); !ok || v != 7 || err != nil {
-			t.Errorf("Poll of a done future = %v, %v, %v", v, ok, err)
-		}
-	})
+// pollThrough is an Awaitable of one's own that polls a future through its
+// Poll method and records what each Poll returned.
+type pollThrough struct {
+	f     *aio.Future[int]
+	polls []string
 }
 
-// fxNoGoroutinesBeyond fails the test if, within a couple of seconds, the
-// number of goroutines does not come back down to before.
-func fxNoGoroutinesBeyond(t testing.TB, before int) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
+func (p *pollThrough) Poll(w *aio.Waiter) (int, bool, error) {
+	v, ok, err := p.f.Poll(w)
+	p.polls = append(p.polls, fmt.Sprint(v, ok, err))
+	return v, ok, err
+}
+
+// A future is an Awaitable: Poll of a pending future reports not ready and
+// adds the waiter to the future's waiters (so the waiting task is woken when
+// the future completes: Await would refuse a Poll that added it nowhere),
+// and Poll of a done future reports its outcome.
+func TestFutureAwaitableInterface(t *testing.T) {
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
+	p := &pollThrough{f: f}
+	var waiters int
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return aio.Await[int](c, p) })
+	iterate(t, l, nil) // the task polls f and waits
+	iterate(t, l, func() {
+		waiters = f.WaitersForTest()
+		f.SetResult(7)
+	})
+	l.RunUntil(task.IsDone)
+	if waiters != 1 {
+		t.Errorf("Poll of a pending future left %d waiters on it, want 1", waiters)
 	}
-	if n := runtime.NumGoroutine(); n > before {
-		buf := make([]byte, 1<<20)
-		t.Fatalf("%d goroutines left behind:\n%s", n-before, buf[:runtime.Stack(buf, true)])
+	if v, err := task.Result(); v != 7 || err != nil {
+		t.Errorf("Await through Poll = %v, %v; want 7, nil", v, err)
+	}
+	if want := []string{"0 false <nil>", "7 true <nil>"}; fmt.Sprint(p.polls) != fmt.Sprint(want) {
+		t.Errorf("Poll returned %q, want %q", p.polls, want)
+	}
+	// A done future's Poll reports the outcome at once.
+	q := &pollThrough{f: f}
+	runTask(t, l, func(c *aio.Ctx) (int, error) { return aio.Await[int](c, q) })
+	if fmt.Sprint(q.polls) != "[7 true <nil>]" {
+		t.Errorf("Poll of a done future returned %q, want one ready poll", q.polls)
 	}
 }

@@ -1,4 +1,4 @@
-package aio
+package aio_test
 
 import (
 	"context"
@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
 
-// fxAfterYields returns a body that yields n times and then returns v, err.
-func fxAfterYields(n int, v int, err error, log *[]string, name string) func(*Ctx) (int, error) {
-	return func(c *Ctx) (int, error) {
+// afterYields returns a body that yields n times and then returns v, err.
+func afterYields(n int, v int, err error, log *[]string, name string) func(*aio.Ctx) (int, error) {
+	return func(c *aio.Ctx) (int, error) {
 		for range n {
-			if err := Yield(c); err != nil {
+			if err := aio.Yield(c); err != nil {
 				return 0, err
 			}
 		}
@@ -24,25 +26,27 @@ func fxAfterYields(n int, v int, err error, log *[]string, name string) func(*Ct
 	}
 }
 
+// Gather returns the results in the order of its arguments, tasks and
+// futures alike, whatever the order in which they finish.
 func TestGatherOrder(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var log []string
 	var results []int
 	var gerr error
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		var aws []Awaitable[int]
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		var aws []aio.Awaitable[int]
 		for i := range 5 {
 			// The later the argument, the sooner it finishes.
-			task, err := Spawn(l, fxAfterYields(5-i, i*10, nil, &log, fmt.Sprint(i)))
+			task, err := aio.Spawn(l, afterYields(5-i, i*10, nil, &log, fmt.Sprint(i)))
 			if err != nil {
 				return 0, err
 			}
 			aws = append(aws, task)
 		}
-		f := NewFuture[int](l)
+		f := aio.NewFuture[int](l)
 		l.CallSoon(func() { f.SetResult(99) })
 		aws = append(aws, f)
-		results, gerr = Gather(c, aws...)
+		results, gerr = aio.Gather(c, aws...)
 		return 0, nil
 	})
 	if gerr != nil {
@@ -56,24 +60,27 @@ func TestGatherOrder(t *testing.T) {
 	}
 }
 
+// Gather returns the error of the first awaitable to fail in time, not in
+// argument order, as soon as it fails: the awaitables still running are left
+// running, and the results of those already done are in place.
 func TestGatherFirstErrorInTime(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	errLate := errors.New("late error")
 	errEarly := errors.New("early error")
 	var results []int
 	var gerr error
-	var slow, late, fast *Task[int]
+	var slow, late, fast *aio.Task[int]
 	var doneAtReturn []bool
-	main := fxRunTask(t, l, func(c *Ctx) (int, error) {
-		slow, _ = Spawn(l, fxAfterYields(10, 1, nil, nil, ""))
-		late, _ = Spawn(l, fxAfterYields(6, 0, errLate, nil, ""))
-		fast, _ = Spawn(l, fxAfterYields(1, 3, nil, nil, ""))
-		early, _ := Spawn(l, fxAfterYields(3, 0, errEarly, nil, ""))
-		results, gerr = Gather[Awaitable[int]](c, slow, late, fast, early)
+	main := runTask(t, l, func(c *aio.Ctx) (int, error) {
+		slow, _ = aio.Spawn(l, afterYields(10, 1, nil, nil, ""))
+		late, _ = aio.Spawn(l, afterYields(6, 0, errLate, nil, ""))
+		fast, _ = aio.Spawn(l, afterYields(1, 3, nil, nil, ""))
+		early, _ := aio.Spawn(l, afterYields(3, 0, errEarly, nil, ""))
+		results, gerr = aio.Gather[aio.Awaitable[int]](c, slow, late, fast, early)
 		doneAtReturn = []bool{slow.IsDone(), late.IsDone(), fast.IsDone(), early.IsDone()}
 		// The others keep running: wait for them without Gather.
-		for _, task := range []*Task[int]{slow, late} {
-			Await(c, task)
+		for _, task := range []*aio.Task[int]{slow, late} {
+			aio.Await(c, task)
 		}
 		return 0, nil
 	})
@@ -97,20 +104,23 @@ func TestGatherFirstErrorInTime(t *testing.T) {
 	}
 }
 
+// GatherAll waits for every awaitable, whatever fails, and returns each
+// one's result and error in order: an error, a result, a cancellation with
+// its cause, and a panic as a *PanicError.
 func TestGatherAll(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	boom := errors.New("boom")
 	var results []int
 	var errs []error
 	var gerr error
 	var allDone bool
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		a, _ := Spawn(l, fxAfterYields(1, 0, boom, nil, ""))
-		b, _ := Spawn(l, fxAfterYields(4, 2, nil, nil, ""))
-		cf := NewFuture[int](l)
-		l.CallSoon(func() { cf.Cancel(ErrInterrupted) })
-		d, _ := Spawn(l, func(c *Ctx) (int, error) { panic("pp") })
-		results, errs, gerr = GatherAll[Awaitable[int]](c, a, b, cf, d)
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		a, _ := aio.Spawn(l, afterYields(1, 0, boom, nil, ""))
+		b, _ := aio.Spawn(l, afterYields(4, 2, nil, nil, ""))
+		cf := aio.NewFuture[int](l)
+		l.CallSoon(func() { cf.Cancel(aio.ErrInterrupted) })
+		d, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { panic("pp") })
+		results, errs, gerr = aio.GatherAll[aio.Awaitable[int]](c, a, b, cf, d)
 		allDone = a.IsDone() && b.IsDone() && cf.IsDone() && d.IsDone()
 		return 0, nil
 	})
@@ -123,31 +133,34 @@ func TestGatherAll(t *testing.T) {
 	if fmt.Sprint(results) != "[0 2 0 0]" {
 		t.Fatalf("results %v", results)
 	}
-	var pe *PanicError
-	if errs[0] != boom || errs[1] != nil || Cause(errs[2]) != ErrInterrupted || !errors.As(errs[3], &pe) {
+	var pe *aio.PanicError
+	if errs[0] != boom || errs[1] != nil || aio.Cause(errs[2]) != aio.ErrInterrupted || !errors.As(errs[3], &pe) {
 		t.Fatalf("errs %v", errs)
 	}
 }
 
+// Gather of nothing returns at once with no results; Gather and GatherAll of
+// futures already done return their outcomes (the first error for Gather)
+// without suspending the calling task.
 func TestGatherNothingAndDone(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	boom := errors.New("boom")
 	var order []string
 	var r0, r1, r2 []int
 	var e0, e1, e2 error
 	var errsAll []error
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		r0, e0 = Gather[Awaitable[int]](c)
-		ok := NewFuture[int](l)
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		r0, e0 = aio.Gather[aio.Awaitable[int]](c)
+		ok := aio.NewFuture[int](l)
 		ok.SetResult(1)
-		bad := NewFuture[int](l)
+		bad := aio.NewFuture[int](l)
 		bad.SetError(boom)
 		l.CallSoon(func() { order = append(order, "callback") })
-		r1, e1 = Gather[Awaitable[int]](c, ok, ok)
-		r2, e2 = Gather[Awaitable[int]](c, ok, bad)
-		_, errsAll, _ = GatherAll[Awaitable[int]](c, bad, ok)
+		r1, e1 = aio.Gather[aio.Awaitable[int]](c, ok, ok)
+		r2, e2 = aio.Gather[aio.Awaitable[int]](c, ok, bad)
+		_, errsAll, _ = aio.GatherAll[aio.Awaitable[int]](c, bad, ok)
 		order = append(order, "gathered")
-		Yield(c)
+		aio.Yield(c)
 		return 0, nil
 	})
 	if len(r0) != 0 || e0 != nil {
@@ -167,83 +180,102 @@ func TestGatherNothingAndDone(t *testing.T) {
 	}
 }
 
+// Cancelling the task in Gather or GatherAll makes the call return the
+// cancellation with its cause, leaves the gathered futures pending, and
+// takes Gather's waiters off them.
 func TestGatherCallerCancelled(t *testing.T) {
 	for _, all := range []bool{false, true} {
 		t.Run(fmt.Sprintf("all=%v", all), func(t *testing.T) {
-			l := fxLoop(t)
-			f := NewFuture[int](l)
-			g := NewFuture[int](l)
+			l := newLoop(t)
+			f := aio.NewFuture[int](l)
+			g := aio.NewFuture[int](l)
 			cause := errors.New("caller cancelled")
 			var gerr error
-			task, _ := Spawn(l, func(c *Ctx) (int, error) {
+			task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 				if all {
-					_, _, gerr = GatherAll[Awaitable[int]](c, f, g)
+					_, _, gerr = aio.GatherAll[aio.Awaitable[int]](c, f, g)
 				} else {
-					_, gerr = Gather[Awaitable[int]](c, f, g)
+					_, gerr = aio.Gather[aio.Awaitable[int]](c, f, g)
 				}
 				return 0, gerr
 			})
-			fxIterate(t, l, nil)
-			fxIterate(t, l, func() { task.Cancel(cause) })
+			iterate(t, l, nil)
+			iterate(t, l, func() { task.Cancel(cause) })
 			l.RunUntil(task.IsDone)
-			if !errors.Is(gerr, context.Canceled) || Cause(gerr) != cause {
+			if !errors.Is(gerr, context.Canceled) || aio.Cause(gerr) != cause {
 				t.Fatalf("Gather in a cancelled task = %v", gerr)
 			}
 			if f.IsDone() || g.IsDone() {
 				t.Fatal("cancelling the gathering task cancelled what it gathered")
 			}
 			// Gather's waiters were removed from the futures it left.
-			for _, fut := range []*Future[int]{f, g} {
-				if fut.waiters.head != nil {
+			for _, fut := range []*aio.Future[int]{f, g} {
+				if fut.WaitersForTest() != 0 {
 					t.Fatal("a waiter of the cancelled Gather is left on a future")
 				}
 			}
-			fxIterate(t, l, func() { f.SetResult(1); g.SetResult(2) })
+			iterate(t, l, func() { f.SetResult(1); g.SetResult(2) })
 		})
 	}
 }
 
+// A Gather that returns early on a failure takes its waiter off the future
+// that is still pending.
 func TestGatherEarlyReturnRemovesWaiters(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
-	bad := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
+	bad := aio.NewFuture[int](l)
 	boom := errors.New("boom")
 	var gerr error
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
 		l.CallSoon(func() { bad.SetError(boom) })
-		_, gerr = Gather[Awaitable[int]](c, f, bad)
+		_, gerr = aio.Gather[aio.Awaitable[int]](c, f, bad)
 		return 0, nil
 	})
 	if gerr != boom {
 		t.Fatalf("Gather = %v", gerr)
 	}
-	if f.waiters.head != nil {
+	if f.WaitersForTest() != 0 {
 		t.Fatal("Gather left its waiter on the pending future")
 	}
 }
 
+// Gather and GatherAll refuse misuse with the errors of Await (a nil Ctx, a
+// nil awaitable, a future of another loop, the calling task itself, a call
+// from a callback), without panicking.
 func TestGatherMisuse(t *testing.T) {
-	l := fxLoop(t)
-	other := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	other := newLoop(t)
+	f := aio.NewFuture[int](l)
 	f.SetResult(1)
-	var self *Task[int]
+	var self *aio.Task[int]
+	var selfCtx *aio.Ctx
 	cases := []struct {
 		name string
-		op   func(c *Ctx) error
+		op   func(c *aio.Ctx) error
 		want error
 	}{
-		{"nil Ctx", func(c *Ctx) error { _, err := Gather[Awaitable[int]](nil, f); return err }, ErrNotInTask},
-		{"GatherAll nil Ctx", func(c *Ctx) error { _, _, err := GatherAll[Awaitable[int]](nil, f); return err }, ErrNotInTask},
-		{"nil awaitable", func(c *Ctx) error { _, err := Gather[Awaitable[int]](c, f, nil); return err }, ErrInvalidState},
-		{"nil *Future", func(c *Ctx) error { _, err := Gather[Awaitable[int]](c, (*Future[int])(nil)); return err }, ErrInvalidState},
-		{"another loop's future", func(c *Ctx) error { _, err := Gather[Awaitable[int]](c, f, NewFuture[int](other)); return err }, ErrInvalidState},
-		{"nil *Task", func(c *Ctx) error { _, err := Gather[Awaitable[int]](c, f, (*Task[int])(nil)); return err }, ErrInvalidState},
-		{"itself", func(c *Ctx) error { _, err := Gather[Awaitable[int]](c, f, self); return err }, ErrInvalidState},
-		{"GatherAll itself", func(c *Ctx) error { _, _, err := GatherAll[Awaitable[int]](c, self); return err }, ErrInvalidState},
+		{"nil Ctx", func(c *aio.Ctx) error { _, err := aio.Gather[aio.Awaitable[int]](nil, f); return err }, aio.ErrNotInTask},
+		{"GatherAll nil Ctx", func(c *aio.Ctx) error { _, _, err := aio.GatherAll[aio.Awaitable[int]](nil, f); return err }, aio.ErrNotInTask},
+		{"nil awaitable", func(c *aio.Ctx) error { _, err := aio.Gather[aio.Awaitable[int]](c, f, nil); return err }, aio.ErrInvalidState},
+		{"nil *Future", func(c *aio.Ctx) error {
+			_, err := aio.Gather[aio.Awaitable[int]](c, (*aio.Future[int])(nil))
+			return err
+		}, aio.ErrInvalidState},
+		{"another loop's future", func(c *aio.Ctx) error {
+			_, err := aio.Gather[aio.Awaitable[int]](c, f, aio.NewFuture[int](other))
+			return err
+		}, aio.ErrInvalidState},
+		{"nil *Task", func(c *aio.Ctx) error {
+			_, err := aio.Gather[aio.Awaitable[int]](c, f, (*aio.Task[int])(nil))
+			return err
+		}, aio.ErrInvalidState},
+		{"itself", func(c *aio.Ctx) error { _, err := aio.Gather[aio.Awaitable[int]](c, f, self); return err }, aio.ErrInvalidState},
+		{"GatherAll itself", func(c *aio.Ctx) error { _, _, err := aio.GatherAll[aio.Awaitable[int]](c, self); return err }, aio.ErrInvalidState},
 	}
 	var got []error
-	self, _ = Spawn(l, func(c *Ctx) (int, error) {
+	self, _ = aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		selfCtx = c
 		for _, tc := range cases {
 			func() {
 				defer func() {
@@ -254,7 +286,7 @@ func TestGatherMisuse(t *testing.T) {
 				got = append(got, tc.op(c))
 			}()
 		}
-		return 0, Yield(c)
+		return 0, aio.Yield(c)
 	})
 	l.RunUntil(self.IsDone)
 	if self.Err() != nil {
@@ -267,29 +299,31 @@ func TestGatherMisuse(t *testing.T) {
 	}
 	// Outside any task.
 	var outside error
-	fxIterate(t, l, func() { _, outside = Gather[Awaitable[int]](&self.c, f) })
-	if !errors.Is(outside, ErrNotInTask) {
+	iterate(t, l, func() { _, outside = aio.Gather[aio.Awaitable[int]](selfCtx, f) })
+	if !errors.Is(outside, aio.ErrNotInTask) {
 		t.Errorf("Gather from a callback: %v", outside)
 	}
 }
 
+// Gather of sleeping tasks returns their results in argument order, once the
+// longest sleep is over.
 func TestGatherWithSleepers(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var results []int
 	var gerr error
 	start := time.Now()
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		var aws []Awaitable[int]
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		var aws []aio.Awaitable[int]
 		for i := range 8 {
-			task, _ := Spawn(l, func(c *Ctx) (int, error) {
-				if err := Sleep(c, time.Duration(8-i)*250*time.Microsecond); err != nil {
+			task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+				if err := aio.Sleep(c, time.Duration(8-i)*250*time.Microsecond); err != nil {
 					return 0, err
 				}
 				return i, nil
 			})
 			aws = append(aws, task)
 		}
-		results, gerr = Gather(c, aws...)
+		results, gerr = aio.Gather(c, aws...)
 		return 0, nil
 	})
 	if gerr != nil || fmt.Sprint(results) != "[0 1 2 3 4 5 6 7]" {

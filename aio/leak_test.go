@@ -1,4 +1,4 @@
-package aio
+package aio_test
 
 import (
 	"os"
@@ -10,8 +10,8 @@ import (
 )
 
 // TestMain checks, after all the tests of the package, that none of them
-// left a goroutine behind (goleak); fxLeakCheck checks each test that makes
-// a loop through the package's helpers, goroutines and file descriptors.
+// left a goroutine behind (goleak); leakCheck checks each test that makes a
+// loop through newLoop, goroutines and file descriptors.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, leakIgnores...)
 }
@@ -24,19 +24,18 @@ var leakIgnores = []goleak.Option{
 	goleak.IgnoreTopFunction("os/signal.loop"),
 }
 
-// fxLeakCheck makes the end of the test check that the test left no
-// goroutine and no file descriptor behind: every goroutine that was not
-// running when fxLeakCheck was called must have exited (goleak waits a
-// little for them), and the number of open file descriptors must be back
-// where it was. Call it before anything the test must clean up, so that its
-// check runs last.
-func fxLeakCheck(t testing.TB) {
+// leakCheck makes the end of the test check that the test left no goroutine
+// and no file descriptor behind: every goroutine that was not running when
+// leakCheck was called must have exited (goleak waits a little for them),
+// and the number of open file descriptors must be back where it was. Call it
+// before anything the test must clean up, so that its check runs last.
+func leakCheck(t testing.TB) {
 	t.Helper()
 	if _, dup := leakChecked.LoadOrStore(t, true); dup {
 		return // the first call's check covers the test
 	}
 	opts := append([]goleak.Option{goleak.IgnoreCurrent()}, leakIgnores...)
-	fds := fxOpenFDs()
+	fds := openFDs()
 	t.Cleanup(func() {
 		leakChecked.Delete(t)
 		goleak.VerifyNone(t, opts...)
@@ -44,30 +43,27 @@ func fxLeakCheck(t testing.TB) {
 			// A finalizer may still have to close an *os.File the test
 			// dropped: give it a collection or two.
 			for range 3 {
-				if fxOpenFDs() <= fds {
+				if openFDs() <= fds {
 					break
 				}
 				runtime.GC()
 			}
-			if n := fxOpenFDs(); n > fds {
+			if n := openFDs(); n > fds {
 				t.Errorf("%d file descriptors left open (%d before the test, %d after)", n-fds, fds, n)
 			}
 		}
 	})
 }
 
-// leakChecked holds the tests that fxLeakCheck checks already.
+// leakChecked holds the tests that leakCheck checks already.
 var leakChecked sync.Map
 
-// fxOpenFDs returns the number of open file descriptors of the process, or
+// openFDs returns the number of open file descriptors of the process, or
 // -1 where /proc/self/fd cannot tell.
-func fxOpenFDs() int {
+func openFDs() int {
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return -1
 	}
 	return len(ents) - 1 // the directory's own descriptor, open while it is read
 }
-
-// pollerFDForTest returns one of the loop's own poller descriptors.
-func (l *Loop) pollerFDForTest() int { return l.poller.OwnFDs()[0] }

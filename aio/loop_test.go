@@ -1,154 +1,24 @@
-package aio
+package aio_test
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"runtime"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
-
-// Helpers shared by loop_test.go, schedule_test.go and fd_test.go. Their
-// names start with "lt" so that they do not collide with the helpers of the
-// other test files of the package.
-
-// ltTimeout bounds every run of a loop in these tests: a run that has not
-// returned by then is stopped and the test fails. It is a liveness bound,
-// never an assertion about speed.
-const ltTimeout = 5 * time.Second
-
-// ltLoop returns a new loop that is closed when the test ends.
-func ltLoop(t testing.TB) *Loop {
-	t.Helper()
-	fxLeakCheck(t)
-	l, err := NewLoop()
-	if err != nil {
-		t.Fatalf("NewLoop: %v", err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
-// ltStart runs fn (which normally runs l) on a new goroutine and returns a
-// function that waits for fn's result. If fn has not returned ltTimeout after
-// the wait began, the wait stops l, gives it a moment, and fails the test.
-func ltStart(t testing.TB, l *Loop, fn func() error) (wait func() error) {
-	errc := make(chan error, 1)
-	go func() { errc <- fn() }()
-	return func() error {
-		t.Helper()
-		select {
-		case err := <-errc:
-			return err
-		case <-time.After(ltTimeout):
-		}
-		l.Stop()
-		select {
-		case <-errc:
-		case <-time.After(time.Second):
-		}
-		t.Fatalf("the loop was still running after %v", ltTimeout)
-		return nil
-	}
-}
-
-// ltGo runs fn on a new goroutine and waits for it (see ltStart).
-func ltGo(t testing.TB, l *Loop, fn func() error) error {
-	t.Helper()
-	return ltStart(t, l, fn)()
-}
-
-// ltRunUntil runs l until done reports true, on a new goroutine, and fails
-// the test if the run fails or does not end in time.
-func ltRunUntil(t testing.TB, l *Loop, done func() bool) {
-	t.Helper()
-	if err := ltGo(t, l, func() error { return l.RunUntil(done) }); err != nil {
-		t.Fatalf("RunUntil: %v", err)
-	}
-}
-
-// ltRunForever runs l until it is stopped, on a new goroutine, and fails the
-// test if the run fails or does not end in time.
-func ltRunForever(t testing.TB, l *Loop) {
-	t.Helper()
-	if err := ltGo(t, l, l.RunForever); err != nil {
-		t.Fatalf("RunForever: %v", err)
-	}
-}
-
-// ltCounted wraps a RunUntil condition so that *iter is the number of the
-// iteration in progress, counting from 1: RunUntil calls the condition
-// before the first iteration and after each one. A nil cond never ends the
-// run.
-func ltCounted(iter *int, cond func() bool) func() bool {
-	return func() bool {
-		*iter++
-		return cond != nil && cond()
-	}
-}
-
-// ltTid returns the id of the calling OS thread. It reads the magic link
-// /proc/thread-self (Linux), which works on every platform the package
-// builds for at compile time; where it does not exist, the thread tests
-// skip themselves.
-func ltTid() (int, error) {
-	s, err := os.Readlink("/proc/thread-self") // "<pid>/task/<tid>"
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(s[strings.LastIndexByte(s, '/')+1:])
-}
-
-// ltNeedTid skips the test if thread ids cannot be read.
-func ltNeedTid(t testing.TB) {
-	t.Helper()
-	if _, err := ltTid(); err != nil {
-		t.Skipf("cannot read the thread id: %v", err)
-	}
-}
-
-// ltPanicky panics with v; tests look for its name in panic stacks.
-//
-//go:noinline
-func ltPanicky(v any) { panic(v) }
-
-// ltCaptureSlog sends slog's default logger to a buffer until the test ends.
-// The returned function returns what was logged so far.
-func ltCaptureSlog(t *testing.T) func() string {
-	var mu sync.Mutex
-	var buf bytes.Buffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(ltLockedWriter{&mu, &buf}, nil)))
-	t.Cleanup(func() { slog.SetDefault(old) })
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.String()
-	}
-}
-
-type ltLockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (w ltLockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
-}
 
 // ---------------------------------------------------------------------------
 // Lifecycle
 
+// A new loop is neither running nor closed, its Closed channel is open, and
+// its clock has started.
 func TestNewLoop(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	if l.IsRunning() || l.IsClosed() {
 		t.Fatalf("new loop: IsRunning=%v IsClosed=%v, want false false", l.IsRunning(), l.IsClosed())
 	}
@@ -162,13 +32,15 @@ func TestNewLoop(t *testing.T) {
 	}
 }
 
+// Stop from a callback ends RunForever after the callback has run, and the
+// loop is no longer running.
 func TestRunForeverStopFromCallback(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	ran := false
 	if _, err := l.CallSoon(func() { ran = true; l.Stop() }); err != nil {
 		t.Fatal(err)
 	}
-	ltRunForever(t, l)
+	runForever(t, l)
 	if !ran {
 		t.Fatal("the callback did not run")
 	}
@@ -177,13 +49,15 @@ func TestRunForeverStopFromCallback(t *testing.T) {
 	}
 }
 
+// IsRunning reports true while RunForever runs; Stop from another goroutine
+// ends the run, RunForever returns nil, and IsRunning reports false.
 func TestRunForeverStopFromGoroutine(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	started := make(chan struct{})
 	if _, err := l.CallSoon(func() { close(started) }); err != nil {
 		t.Fatal(err)
 	}
-	wait := ltStart(t, l, l.RunForever)
+	wait := startRun(t, l, l.RunForever)
 	<-started
 	if !l.IsRunning() {
 		t.Error("IsRunning is false while a callback has run and the loop was not stopped")
@@ -204,13 +78,13 @@ func TestRunForeverStopFromGoroutine(t *testing.T) {
 func TestStopBeforeRun(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		run  func(l *Loop) error
+		run  func(l *aio.Loop) error
 	}{
-		{"RunForever", (*Loop).RunForever},
-		{"RunUntil", func(l *Loop) error { return l.RunUntil(func() bool { return false }) }},
+		{"RunForever", (*aio.Loop).RunForever},
+		{"RunUntil", func(l *aio.Loop) error { return l.RunUntil(func() bool { return false }) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			var log []string
 			l.CallSoon(func() {
 				log = append(log, "a")
@@ -220,14 +94,14 @@ func TestStopBeforeRun(t *testing.T) {
 			if err := l.Stop(); err != nil {
 				t.Fatalf("Stop before run: %v", err)
 			}
-			if err := ltGo(t, l, func() error { return tc.run(l) }); err != nil {
+			if err := goRun(t, l, func() error { return tc.run(l) }); err != nil {
 				t.Fatalf("run after Stop: %v", err)
 			}
 			if got := strings.Join(log, ","); got != "a,b" {
 				t.Fatalf("first run ran %q, want \"a,b\"", got)
 			}
 			// The Stop is used up: the next run goes on until its condition.
-			ltRunUntil(t, l, func() bool { return len(log) == 3 })
+			runUntil(t, l, func() bool { return len(log) == 3 })
 			if got := strings.Join(log, ","); got != "a,b,c" {
 				t.Fatalf("second run: log %q, want \"a,b,c\"", got)
 			}
@@ -235,20 +109,23 @@ func TestStopBeforeRun(t *testing.T) {
 	}
 
 	t.Run("nothing scheduled", func(t *testing.T) {
-		l := ltLoop(t)
+		l := newLoop(t)
 		l.Stop()
-		if err := ltGo(t, l, l.RunForever); err != nil {
+		if err := goRun(t, l, l.RunForever); err != nil {
 			t.Fatalf("RunForever after Stop: %v", err)
 		}
 	})
 }
 
+// RunUntil asks its condition before the first iteration: a condition true
+// at once ends the run after one call and before any callback runs; the
+// pending callback runs in the next run.
 func TestRunUntilDoneAtStart(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	ran := false
 	l.CallSoon(func() { ran = true })
 	calls := 0
-	ltRunUntil(t, l, func() bool { calls++; return true })
+	runUntil(t, l, func() bool { calls++; return true })
 	if calls != 1 {
 		t.Errorf("done called %d times, want 1", calls)
 	}
@@ -256,12 +133,14 @@ func TestRunUntilDoneAtStart(t *testing.T) {
 		t.Error("a callback ran although done was true before the first iteration")
 	}
 	// The callback is still pending and runs in the next run.
-	ltRunUntil(t, l, func() bool { return ran })
+	runUntil(t, l, func() bool { return ran })
 }
 
+// RunUntil(nil) returns ErrNilFunc and leaves the loop idle; the loop runs
+// normally afterwards.
 func TestRunUntilNil(t *testing.T) {
-	l := ltLoop(t)
-	if err := l.RunUntil(nil); !errors.Is(err, ErrNilFunc) {
+	l := newLoop(t)
+	if err := l.RunUntil(nil); !errors.Is(err, aio.ErrNilFunc) {
 		t.Fatalf("RunUntil(nil) = %v, want ErrNilFunc", err)
 	}
 	if l.IsRunning() || l.IsClosed() {
@@ -269,20 +148,22 @@ func TestRunUntilNil(t *testing.T) {
 	}
 	ran := false
 	l.CallSoon(func() { ran = true })
-	ltRunUntil(t, l, func() bool { return ran })
+	runUntil(t, l, func() bool { return ran })
 }
 
+// Callbacks (soon, timers, callbacks scheduled by callbacks) see IsRunning
+// true and IsClosed false; after the run IsRunning is false.
 func TestIsRunningInsideCallbacks(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	var running, closed []bool
-	record := func() {
+	observe := func() {
 		running = append(running, l.IsRunning())
 		closed = append(closed, l.IsClosed())
 	}
-	l.CallSoon(record)
-	l.CallLater(time.Millisecond, record)
-	l.CallSoon(func() { l.CallSoon(record) })
-	ltRunUntil(t, l, func() bool { return len(running) == 3 })
+	l.CallSoon(observe)
+	l.CallLater(time.Millisecond, observe)
+	l.CallSoon(func() { l.CallSoon(observe) })
+	runUntil(t, l, func() bool { return len(running) == 3 })
 	for i := range running {
 		if !running[i] || closed[i] {
 			t.Errorf("callback %d: IsRunning=%v IsClosed=%v, want true false", i, running[i], closed[i])
@@ -296,14 +177,14 @@ func TestIsRunningInsideCallbacks(t *testing.T) {
 // A loop can be run many times, one run after the other, from the same or
 // from different goroutines.
 func TestRunTwice(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	n := 0
 	for i := range 3 {
 		l.CallSoon(func() { n++ })
-		ltRunUntil(t, l, func() bool { return n == i+1 })
+		runUntil(t, l, func() bool { return n == i+1 })
 	}
 	// The same goroutine runs it twice.
-	err := ltGo(t, l, func() error {
+	err := goRun(t, l, func() error {
 		for i := range 2 {
 			l.CallSoon(func() { n++; l.Stop() })
 			if err := l.RunForever(); err != nil {
@@ -320,8 +201,10 @@ func TestRunTwice(t *testing.T) {
 	}
 }
 
+// Close of an idle loop returns nil, a second Close returns nil too, and the
+// loop is closed and not running.
 func TestCloseTwice(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	if err := l.Close(); err != nil {
 		t.Fatalf("first Close: %v", err)
 	}
@@ -333,20 +216,22 @@ func TestCloseTwice(t *testing.T) {
 	}
 }
 
+// After Close, RunForever, RunUntil and Stop return ErrClosed, and the loop
+// does not become running.
 func TestRunAfterClose(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	l.CallSoon(func() {})
-	ltRunUntil(t, l, func() bool { return true })
+	runUntil(t, l, func() bool { return true })
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.RunForever(); !errors.Is(err, ErrClosed) {
+	if err := l.RunForever(); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("RunForever after Close = %v, want ErrClosed", err)
 	}
-	if err := l.RunUntil(func() bool { return false }); !errors.Is(err, ErrClosed) {
+	if err := l.RunUntil(func() bool { return false }); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("RunUntil after Close = %v, want ErrClosed", err)
 	}
-	if err := l.Stop(); !errors.Is(err, ErrClosed) {
+	if err := l.Stop(); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("Stop after Close = %v, want ErrClosed", err)
 	}
 	if l.IsRunning() {
@@ -357,25 +242,21 @@ func TestRunAfterClose(t *testing.T) {
 // Misuse while the loop runs: Close and a second run are refused, from
 // inside the loop and from other goroutines, and the loop goes on.
 func TestMisuseWhileRunning(t *testing.T) {
-	l := ltLoop(t)
-	offLoop := func(fn func() error) error {
-		errc := make(chan error, 1)
-		go func() { errc <- fn() }()
-		return <-errc // blocks the loop briefly; the call returns at once
-	}
+	l := newLoop(t)
+	// offLoop blocks the loop briefly: the calls return at once.
 	checks := []struct {
 		name string
 		call func() error
 		want error
 	}{
-		{"Close from a callback", l.Close, ErrRunning},
-		{"RunForever from a callback", l.RunForever, ErrRunning},
-		{"RunUntil from a callback", func() error { return l.RunUntil(func() bool { return true }) }, ErrRunning},
-		{"Close from another goroutine", func() error { return offLoop(l.Close) }, ErrRunning},
-		{"RunForever from another goroutine", func() error { return offLoop(l.RunForever) }, ErrRunning},
+		{"Close from a callback", l.Close, aio.ErrRunning},
+		{"RunForever from a callback", l.RunForever, aio.ErrRunning},
+		{"RunUntil from a callback", func() error { return l.RunUntil(func() bool { return true }) }, aio.ErrRunning},
+		{"Close from another goroutine", func() error { return offLoop(l.Close) }, aio.ErrRunning},
+		{"RunForever from another goroutine", func() error { return offLoop(l.RunForever) }, aio.ErrRunning},
 		{"RunUntil from another goroutine", func() error {
 			return offLoop(func() error { return l.RunUntil(func() bool { return true }) })
-		}, ErrRunning},
+		}, aio.ErrRunning},
 	}
 	errs := make([]error, len(checks))
 	after := false
@@ -385,7 +266,7 @@ func TestMisuseWhileRunning(t *testing.T) {
 		}
 		l.CallSoon(func() { after = true })
 	})
-	ltRunUntil(t, l, func() bool { return after })
+	runUntil(t, l, func() bool { return after })
 	for i, c := range checks {
 		if !errors.Is(errs[i], c.want) {
 			t.Errorf("%s = %v, want an error matching %v", c.name, errs[i], c.want)
@@ -399,8 +280,10 @@ func TestMisuseWhileRunning(t *testing.T) {
 	}
 }
 
+// The Closed channel is open until Close and closed after it, which releases
+// the goroutines waiting on it.
 func TestClosedChannel(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	released := make(chan struct{})
 	go func() {
 		<-l.Closed()
@@ -412,7 +295,7 @@ func TestClosedChannel(t *testing.T) {
 	default:
 	}
 	l.CallSoon(func() {})
-	ltRunUntil(t, l, func() bool { return true })
+	runUntil(t, l, func() bool { return true })
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +306,7 @@ func TestClosedChannel(t *testing.T) {
 	}
 	select {
 	case <-released:
-	case <-time.After(ltTimeout):
+	case <-time.After(runTimeout):
 		t.Fatal("a goroutine waiting on Closed() was not released")
 	}
 }
@@ -431,15 +314,19 @@ func TestClosedChannel(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Panics and the error handler
 
+// A panic in a callback goes to the loop's error handler, on the loop, right
+// after the callback, as a *PanicError with the panic value and the stack at
+// the panic (an error value matches under errors.Is), with a message and no
+// task; the rest of the batch runs in the same iteration.
 func TestCallbackPanicGoesToErrorHandler(t *testing.T) {
-	l := ltLoop(t)
-	var got []ErrorContext
+	l := newLoop(t)
+	var got []aio.ErrorContext
 	var onLoop []bool
-	l.SetErrorHandler(func(hl *Loop, ctx ErrorContext) {
+	l.SetErrorHandler(func(hl *aio.Loop, ctx aio.ErrorContext) {
 		if hl != l {
 			t.Errorf("error handler called with loop %p, want %p", hl, l)
 		}
-		onLoop = append(onLoop, l.onLoop())
+		onLoop = append(onLoop, aio.RunningLoop() == l)
 		got = append(got, ctx)
 	})
 	sentinel := errors.New("sentinel")
@@ -452,12 +339,12 @@ func TestCallbackPanicGoesToErrorHandler(t *testing.T) {
 	l.CallSoon(func() {
 		// One batch: a, p1, b, p2, c.
 		l.CallSoon(rec("a"))
-		l.CallSoon(func() { log = append(log, "p1"); ltPanicky("boom") })
+		l.CallSoon(func() { log = append(log, "p1"); panicky("boom") })
 		l.CallSoon(rec("b"))
-		l.CallSoon(func() { log = append(log, "p2"); ltPanicky(sentinel) })
+		l.CallSoon(func() { log = append(log, "p2"); panicky(sentinel) })
 		l.CallSoon(rec("c"))
 	})
-	ltRunUntil(t, l, ltCounted(&iter, func() bool { return len(iters) == 3 }))
+	runUntil(t, l, counted(&iter, func() bool { return len(iters) == 3 }))
 	if s := strings.Join(log, ","); s != "a,p1,b,p2,c" {
 		t.Fatalf("ran %q, want \"a,p1,b,p2,c\"", s)
 	}
@@ -472,14 +359,14 @@ func TestCallbackPanicGoesToErrorHandler(t *testing.T) {
 		if !onLoop[i] {
 			t.Errorf("error handler %d ran off the loop", i)
 		}
-		var pe *PanicError
+		var pe *aio.PanicError
 		if !errors.As(ctx.Err, &pe) {
 			t.Fatalf("report %d: Err = %#v, want a *PanicError", i, ctx.Err)
 		}
 		if pe.Value != want {
 			t.Errorf("report %d: panic value %v, want %v", i, pe.Value, want)
 		}
-		if !bytes.Contains(pe.Stack, []byte("ltPanicky")) {
+		if !bytes.Contains(pe.Stack, []byte("panicky")) {
 			t.Errorf("report %d: stack does not name the panicking function:\n%s", i, pe.Stack)
 		}
 		if ctx.Message == "" || ctx.Task != nil {
@@ -491,57 +378,63 @@ func TestCallbackPanicGoesToErrorHandler(t *testing.T) {
 	}
 }
 
-// Panics in timers and readiness callbacks go to the handler too.
+// Panics in timer callbacks go to the error handler too, one report each,
+// and the later timers still fire.
 func TestTimerPanicGoesToErrorHandler(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	reports := 0
-	l.SetErrorHandler(func(*Loop, ErrorContext) { reports++ })
+	l.SetErrorHandler(func(*aio.Loop, aio.ErrorContext) { reports++ })
 	after := false
-	l.CallLater(0, func() { ltPanicky("timer") })
-	l.CallLater(time.Millisecond, func() { ltPanicky("timer2") })
+	l.CallLater(0, func() { panicky("timer") })
+	l.CallLater(time.Millisecond, func() { panicky("timer2") })
 	l.CallLater(2*time.Millisecond, func() { after = true })
-	ltRunUntil(t, l, func() bool { return after })
+	runUntil(t, l, func() bool { return after })
 	if reports != 2 {
 		t.Fatalf("%d reports, want 2", reports)
 	}
 }
 
+// SetErrorHandler(nil) restores the default handler, which logs a callback's
+// panic through slog with its value and stack.
 func TestDefaultErrorHandlerLogs(t *testing.T) {
-	logged := ltCaptureSlog(t)
-	l := ltLoop(t)
-	l.SetErrorHandler(func(*Loop, ErrorContext) { t.Error("the replaced handler was called") })
+	logged := captureSlog(t)
+	l := newLoop(t)
+	l.SetErrorHandler(func(*aio.Loop, aio.ErrorContext) { t.Error("the replaced handler was called") })
 	l.SetErrorHandler(nil) // back to the default
 	after := false
-	l.CallSoon(func() { ltPanicky("boom-default") })
+	l.CallSoon(func() { panicky("boom-default") })
 	l.CallSoon(func() { after = true })
-	ltRunUntil(t, l, func() bool { return after })
+	runUntil(t, l, func() bool { return after })
 	out := logged()
-	for _, want := range []string{"panic", "boom-default", "ltPanicky"} {
+	for _, want := range []string{"panic", "boom-default", "panicky"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the default handler's log does not contain %q:\n%s", want, out)
 		}
 	}
 }
 
+// A panic in the error handler is logged by the default handler and does not
+// stop the loop: the other callbacks run, the handler is called again for
+// the next report, and the loop stays open.
 func TestErrorHandlerPanic(t *testing.T) {
-	logged := ltCaptureSlog(t)
-	l := ltLoop(t)
+	logged := captureSlog(t)
+	l := newLoop(t)
 	calls := 0
-	l.SetErrorHandler(func(*Loop, ErrorContext) {
+	l.SetErrorHandler(func(*aio.Loop, aio.ErrorContext) {
 		calls++
 		panic("handler boom")
 	})
 	var log []string
 	l.CallSoon(func() {
 		l.CallSoon(func() { log = append(log, "a") })
-		l.CallSoon(func() { ltPanicky("cb boom") })
+		l.CallSoon(func() { panicky("cb boom") })
 		l.CallSoon(func() { log = append(log, "b") })
-		l.CallSoon(func() { ltPanicky("cb boom 2") })
+		l.CallSoon(func() { panicky("cb boom 2") })
 		l.CallSoon(func() {
 			l.CallSoon(func() { log = append(log, "c") })
 		})
 	})
-	ltRunUntil(t, l, func() bool { return len(log) == 3 })
+	runUntil(t, l, func() bool { return len(log) == 3 })
 	if s := strings.Join(log, ","); s != "a,b,c" {
 		t.Errorf("ran %q, want \"a,b,c\"", s)
 	}
@@ -564,13 +457,13 @@ func TestErrorHandlerPanic(t *testing.T) {
 // second run started from another goroutine, and never the thread of the
 // goroutine that called RunUntil.
 func TestCallbacksRunOnOneThread(t *testing.T) {
-	ltNeedTid(t)
-	l := ltLoop(t)
-	r, w := ltPipe(t)
+	needThreadID(t)
+	l := newLoop(t)
+	r, w := pipe(t)
 	const n = 50
 	var tids []int
-	record := func() {
-		tid, err := ltTid()
+	noteThread := func() {
+		tid, err := threadID()
 		if err != nil {
 			tid = -1
 		}
@@ -579,26 +472,26 @@ func TestCallbacksRunOnOneThread(t *testing.T) {
 	const total = 2*n + n/5 + 4*n
 	setup := func() {
 		if err := l.AddReader(r, func() {
-			record()
+			noteThread()
 			var b [1]byte
-			ltRead(r, b[:])
+			readFD(r, b[:])
 		}); err != nil {
 			t.Errorf("AddReader: %v", err)
 		}
 		for i := range n {
-			l.CallSoon(record)
-			l.CallLater(time.Duration(i%4)*time.Millisecond/2, record)
+			l.CallSoon(noteThread)
+			l.CallLater(time.Duration(i%4)*time.Millisecond/2, noteThread)
 			if i%5 == 0 {
-				ltWrite(w, []byte{1}) // n/5 bytes: n/5 reader calls
+				writeFD(w, []byte{1}) // n/5 bytes: n/5 reader calls
 			}
 		}
 		for g := range 4 {
 			go func() {
 				for i := range n {
 					if (i+g)%2 == 0 {
-						l.CallSoon(record)
+						l.CallSoon(noteThread)
 					} else {
-						l.CallLater(time.Duration(i%3)*time.Millisecond/2, record)
+						l.CallLater(time.Duration(i%3)*time.Millisecond/2, noteThread)
 					}
 				}
 			}()
@@ -608,7 +501,7 @@ func TestCallbacksRunOnOneThread(t *testing.T) {
 	run := func(want int) error {
 		runtime.LockOSThread() // so that the thread read here is the caller's
 		defer runtime.UnlockOSThread()
-		tid, err := ltTid()
+		tid, err := threadID()
 		if err != nil {
 			return err
 		}
@@ -616,11 +509,11 @@ func TestCallbacksRunOnOneThread(t *testing.T) {
 		return l.RunUntil(func() bool { return len(tids) >= want })
 	}
 	l.CallSoon(setup)
-	if err := ltGo(t, l, func() error { return run(total) }); err != nil {
+	if err := goRun(t, l, func() error { return run(total) }); err != nil {
 		t.Fatal(err)
 	}
-	l.CallSoon(record)
-	if err := ltGo(t, l, func() error { return run(total + 1) }); err != nil {
+	l.CallSoon(noteThread)
+	if err := goRun(t, l, func() error { return run(total + 1) }); err != nil {
 		t.Fatal(err)
 	}
 	tid0 := tids[0]
@@ -639,7 +532,7 @@ func TestCallbacksRunOnOneThread(t *testing.T) {
 // Stop from a callback lets the rest of the batch run; what the batch
 // schedules waits for the next run.
 func TestStopFinishesBatch(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	var log []string
 	l.CallSoon(func() {
 		l.CallSoon(func() {
@@ -649,18 +542,18 @@ func TestStopFinishesBatch(t *testing.T) {
 		})
 		l.CallSoon(func() { log = append(log, "b") })
 	})
-	ltRunForever(t, l)
+	runForever(t, l)
 	if got := strings.Join(log, ","); got != "a,b" {
 		t.Fatalf("ran %q, want \"a,b\"", got)
 	}
-	ltRunUntil(t, l, func() bool { return len(log) == 3 })
+	runUntil(t, l, func() bool { return len(log) == 3 })
 }
 
 // A run and a Close that race: exactly one wins. Either the run fails with
 // ErrClosed, or Close fails with ErrRunning and the run goes on normally.
 func TestCloseRacesRun(t *testing.T) {
 	for i := range 100 {
-		l := ltLoop(t)
+		l := newLoop(t)
 		ran := false
 		l.CallSoon(func() { ran = true })
 		start := make(chan struct{})
@@ -674,13 +567,13 @@ func TestCloseRacesRun(t *testing.T) {
 		var runErr error
 		select {
 		case runErr = <-errc:
-		case <-time.After(ltTimeout):
+		case <-time.After(runTimeout):
 			l.Stop()
 			t.Fatalf("round %d: the run did not end", i)
 		}
 		switch {
-		case closeErr == nil && errors.Is(runErr, ErrClosed) && !ran:
-		case errors.Is(closeErr, ErrRunning) && runErr == nil && ran:
+		case closeErr == nil && errors.Is(runErr, aio.ErrClosed) && !ran:
+		case errors.Is(closeErr, aio.ErrRunning) && runErr == nil && ran:
 			if err := l.Close(); err != nil {
 				t.Fatalf("round %d: Close after the run: %v", i, err)
 			}
@@ -699,10 +592,10 @@ func TestCloseRacesRun(t *testing.T) {
 // the loop is left closed, and the error handler is told with an error
 // matching ErrClosed.
 func TestGoexitInCallback(t *testing.T) {
-	l := ltLoop(t)
-	var reports []ErrorContext
+	l := newLoop(t)
+	var reports []aio.ErrorContext
 	reported := make(chan struct{}, 1)
-	l.SetErrorHandler(func(_ *Loop, ctx ErrorContext) {
+	l.SetErrorHandler(func(_ *aio.Loop, ctx aio.ErrorContext) {
 		reports = append(reports, ctx)
 		reported <- struct{}{}
 	})
@@ -712,39 +605,32 @@ func TestGoexitInCallback(t *testing.T) {
 	go func() { returned <- l.RunForever() }()
 	select {
 	case <-l.Closed():
-	case <-time.After(ltTimeout):
+	case <-time.After(runTimeout):
 		l.Stop()
 		t.Fatal("the loop was not closed after a callback called runtime.Goexit")
 	}
 	<-reported
-	if len(reports) != 1 || !errors.Is(reports[0].Err, ErrClosed) {
+	if len(reports) != 1 || !errors.Is(reports[0].Err, aio.ErrClosed) {
 		t.Fatalf("reports %+v, want one with an error matching ErrClosed", reports)
 	}
 	if l.IsRunning() || !l.IsClosed() {
 		t.Errorf("IsRunning=%v IsClosed=%v, want false true", l.IsRunning(), l.IsClosed())
 	}
-	if _, err := l.CallSoon(func() {}); !errors.Is(err, ErrClosed) {
+	if _, err := l.CallSoon(func() {}); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("CallSoon after the loop goroutine exited: %v, want ErrClosed", err)
 	}
-	if err := l.RunForever(); !errors.Is(err, ErrClosed) {
+	if err := l.RunForever(); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("RunForever after the loop goroutine exited: %v, want ErrClosed", err)
 	}
-	if err := <-returned; !errors.Is(err, ErrClosed) {
+	if err := <-returned; !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("the interrupted RunForever returned %v, want ErrClosed", err)
 	}
 }
 
-// fxGettid returns the calling thread's id, or 0 where it cannot be read
-// (the caller skips with ltNeedTid first).
-func fxGettid() int {
-	id, _ := ltTid()
-	return id
-}
-
 // A panic in RunUntil's condition reaches the caller, and the loop stays
-// usable: idle, not closed, and its goroutine's thread unlocked.
+// usable: idle, not closed, and it runs again.
 func TestRunUntilConditionPanics(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	ran := 0
 	l.CallSoon(func() { ran++ })
 	func() {
@@ -764,5 +650,5 @@ func TestRunUntilConditionPanics(t *testing.T) {
 		t.Fatalf("after the panic: closed %v, running %v; want idle", l.IsClosed(), l.IsRunning())
 	}
 	l.CallSoon(func() { ran++ })
-	ltRunUntil(t, l, func() bool { return ran == 2 })
+	runUntil(t, l, func() bool { return ran == 2 })
 }

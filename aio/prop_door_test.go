@@ -1,4 +1,4 @@
-package aio
+package aio_test
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"pgregory.net/rapid"
+
+	"github.com/aiogo/aio/aio"
 )
 
 // TestPropDoorHappensBefore: a chain of calls passed along random actors
@@ -30,7 +32,7 @@ func TestPropDoorHappensBefore(t *testing.T) {
 		flood := rapid.IntRange(0, 2).Draw(rt, "flooders")
 		hold := rapid.Bool().Draw(rt, "hold a producer")
 
-		l, err := NewLoop()
+		l, err := aio.NewLoop()
 		if err != nil {
 			rt.Fatal(err)
 		}
@@ -53,7 +55,7 @@ func TestPropDoorHappensBefore(t *testing.T) {
 			case 1:
 				l.CallAt(at, log)
 			case 2:
-				Spawn(l, func(*Ctx) (int, error) { log(); return 0, nil })
+				aio.Spawn(l, func(*aio.Ctx) (int, error) { log(); return 0, nil })
 			}
 		}
 		// The turn: the index of the next call, and who makes it.
@@ -114,10 +116,10 @@ func TestPropDoorHappensBefore(t *testing.T) {
 				l.CallSoon(poll)
 			}
 		}
-		var release func(waker)
+		var release func()
 		l.CallSoon(func() {
 			if hold {
-				_, release = l.door.q.Reserve()
+				release = l.HoldDoorSlotForTest()
 			}
 			if actors[0] == 0 {
 				turn.Store(0)
@@ -141,7 +143,7 @@ func TestPropDoorHappensBefore(t *testing.T) {
 		}
 		close(stop)
 		if release != nil {
-			release(command(func() {}))
+			release()
 		}
 		for p := 1; p <= producers; p++ {
 			close(turns[p])

@@ -1,5 +1,6 @@
 //go:build race
 
-package aio
+package aio_test
 
+// raceEnabled reports whether the tests run under the race detector.
 const raceEnabled = true

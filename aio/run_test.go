@@ -1,4 +1,4 @@
-package aio
+package aio_test
 
 import (
 	"context"
@@ -12,21 +12,25 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
 
+// Run runs its body as a task named main, which may sleep and await a child
+// task, and returns what the body returns.
 func TestRunReturnsMainResult(t *testing.T) {
-	v, err := Run(func(c *Ctx) (string, error) {
+	v, err := aio.Run(func(c *aio.Ctx) (string, error) {
 		if c.Name() != "main" {
 			return "", fmt.Errorf("main task named %q", c.Name())
 		}
-		if err := Sleep(c, time.Millisecond); err != nil {
+		if err := aio.Sleep(c, time.Millisecond); err != nil {
 			return "", err
 		}
-		child, err := Spawn(c.Loop(), func(c *Ctx) (string, error) { return "child", nil })
+		child, err := aio.Spawn(c.Loop(), func(c *aio.Ctx) (string, error) { return "child", nil })
 		if err != nil {
 			return "", err
 		}
-		s, err := Await(c, child)
+		s, err := aio.Await(c, child)
 		return "main+" + s, err
 	})
 	if v != "main+child" || err != nil {
@@ -34,49 +38,58 @@ func TestRunReturnsMainResult(t *testing.T) {
 	}
 }
 
+// Run returns the main task's value together with its error, and a panic in
+// the main task as a *PanicError with the panic value and the stack at the
+// panic.
 func TestRunReturnsMainError(t *testing.T) {
 	boom := errors.New("boom")
-	v, err := Run(func(c *Ctx) (int, error) { return 3, boom })
+	v, err := aio.Run(func(c *aio.Ctx) (int, error) { return 3, boom })
 	if v != 3 || err != boom {
 		t.Fatalf("Run = %d, %v; want 3, boom", v, err)
 	}
-	_, err = Run(func(c *Ctx) (int, error) { fxPanickingHelper("main panic"); return 0, nil })
-	var pe *PanicError
-	if !errors.As(err, &pe) || pe.Value != "main panic" || !strings.Contains(string(pe.Stack), "fxPanickingHelper") {
+	_, err = aio.Run(func(c *aio.Ctx) (int, error) { panicky("main panic"); return 0, nil })
+	var pe *aio.PanicError
+	if !errors.As(err, &pe) || pe.Value != "main panic" || !strings.Contains(string(pe.Stack), "panicky") {
 		t.Fatalf("Run with a panicking main = %v", err)
 	}
 }
 
+// Run(nil) returns ErrNilFunc.
 func TestRunNilBody(t *testing.T) {
-	if _, err := Run[int](nil); !errors.Is(err, ErrNilFunc) {
+	if _, err := aio.Run[int](nil); !errors.Is(err, aio.ErrNilFunc) {
 		t.Fatalf("Run(nil) = %v, want ErrNilFunc", err)
 	}
 }
 
+// Run can be called again and again on one goroutine, each call with a loop
+// of its own.
 func TestRunTwiceOnOneGoroutine(t *testing.T) {
 	for i := range 3 {
-		v, err := Run(func(c *Ctx) (int, error) { return i, Yield(c) })
+		v, err := aio.Run(func(c *aio.Ctx) (int, error) { return i, aio.Yield(c) })
 		if v != i || err != nil {
 			t.Fatalf("Run #%d = %d, %v", i, v, err)
 		}
 	}
 }
 
+// When the main task returns, Run cancels the tasks still alive with cause
+// ErrShutdown, lets them clean up (a cleanup may suspend), never runs the
+// body of one that had not started, and closes the loop.
 func TestRunCancelsLeftoverTasks(t *testing.T) {
 	var log []string
 	var childErr, cleanupErr error
-	var loop *Loop
-	var children []*Task[int]
-	v, err := Run(func(c *Ctx) (int, error) {
+	var loop *aio.Loop
+	var children []*aio.Task[int]
+	v, err := aio.Run(func(c *aio.Ctx) (int, error) {
 		loop = c.Loop()
 		for i := range 3 {
-			child, err := Spawn(c.Loop(), func(c *Ctx) (int, error) {
+			child, err := aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) {
 				for {
-					if err := Sleep(c, time.Millisecond); err != nil {
+					if err := aio.Sleep(c, time.Millisecond); err != nil {
 						if i == 0 {
 							childErr = err
 							// Cleanup may suspend: the cancellation was delivered.
-							cleanupErr = Sleep(c, time.Millisecond)
+							cleanupErr = aio.Sleep(c, time.Millisecond)
 							log = append(log, "cleaned up")
 						}
 						return 0, err
@@ -88,10 +101,10 @@ func TestRunCancelsLeftoverTasks(t *testing.T) {
 			}
 			children = append(children, child)
 		}
-		Sleep(c, 2*time.Millisecond)
+		aio.Sleep(c, 2*time.Millisecond)
 		// A child that has not started yet when main returns: cancelled
 		// before it starts, so its body never runs.
-		notStarted, _ := Spawn(c.Loop(), func(c *Ctx) (int, error) {
+		notStarted, _ := aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) {
 			log = append(log, "not started ran")
 			return 0, nil
 		})
@@ -104,7 +117,7 @@ func TestRunCancelsLeftoverTasks(t *testing.T) {
 	if !loop.IsClosed() {
 		t.Fatal("Run left its loop open")
 	}
-	if !errors.Is(childErr, context.Canceled) || Cause(childErr) != ErrShutdown {
+	if !errors.Is(childErr, context.Canceled) || aio.Cause(childErr) != aio.ErrShutdown {
 		t.Fatalf("leftover task got %v, want a cancellation", childErr)
 	}
 	if cleanupErr != nil {
@@ -120,14 +133,14 @@ func TestRunCancelsLeftoverTasks(t *testing.T) {
 	}
 }
 
+// Run returns the main task's error to its caller, which retrieves it: it is
+// not also reported as never retrieved.
 func TestRunDoesNotReportMainError(t *testing.T) {
-	// Run returns the main task's error to its caller: it is retrieved, and
-	// must not also be reported as "never retrieved".
 	var mu sync.Mutex
-	var reports []ErrorContext
+	var reports []aio.ErrorContext
 	boom := errors.New("boom")
-	_, err := Run(func(c *Ctx) (int, error) {
-		c.Loop().SetErrorHandler(func(_ *Loop, ec ErrorContext) {
+	_, err := aio.Run(func(c *aio.Ctx) (int, error) {
+		c.Loop().SetErrorHandler(func(_ *aio.Loop, ec aio.ErrorContext) {
 			mu.Lock()
 			reports = append(reports, ec)
 			mu.Unlock()
@@ -144,21 +157,24 @@ func TestRunDoesNotReportMainError(t *testing.T) {
 	}
 }
 
+// Run reports once through the error handler, naming the task, the error of
+// a failed task that nobody awaited; not that of an awaited one, nor the
+// cancellation of a task it cancelled itself.
 func TestRunReportsUnretrievedErrors(t *testing.T) {
 	var mu sync.Mutex
-	var reports []ErrorContext
+	var reports []aio.ErrorContext
 	boom := errors.New("boom")
-	var failed *Task[int]
-	_, err := Run(func(c *Ctx) (int, error) {
-		c.Loop().SetErrorHandler(func(_ *Loop, ec ErrorContext) {
+	var failed *aio.Task[int]
+	_, err := aio.Run(func(c *aio.Ctx) (int, error) {
+		c.Loop().SetErrorHandler(func(_ *aio.Loop, ec aio.ErrorContext) {
 			mu.Lock()
 			reports = append(reports, ec)
 			mu.Unlock()
 		})
-		failed, _ = Spawn(c.Loop(), func(c *Ctx) (int, error) { return 0, boom }, WithName("failing"))
-		awaited, _ := Spawn(c.Loop(), func(c *Ctx) (int, error) { return 0, boom })
-		Spawn(c.Loop(), func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) }) // cancelled by Run
-		Await(c, awaited)
+		failed, _ = aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) { return 0, boom }, aio.WithName("failing"))
+		awaited, _ := aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) { return 0, boom })
+		aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) { return 0, aio.Sleep(c, time.Hour) }) // cancelled by Run
+		aio.Await(c, awaited)
 		return 0, nil
 	})
 	if err != nil {
@@ -172,15 +188,18 @@ func TestRunReportsUnretrievedErrors(t *testing.T) {
 	}
 }
 
+// A SIGINT during Run cancels the main task with cause ErrInterrupted, which
+// Run returns; the other tasks are not interrupted, and are cancelled by
+// Run's shutdown with ErrShutdown.
 func TestRunSIGINTCancelsMain(t *testing.T) {
 	var sleepErr error
 	var childDone bool
-	v, err := Run(func(c *Ctx) (int, error) {
-		child, _ := Spawn(c.Loop(), func(c *Ctx) (int, error) {
+	v, err := aio.Run(func(c *aio.Ctx) (int, error) {
+		child, _ := aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) {
 			// The child is not interrupted: it is cancelled by Run only
 			// after main ends.
-			err := Sleep(c, time.Hour)
-			childDone = errors.Is(err, context.Canceled) && Cause(err) == ErrShutdown
+			err := aio.Sleep(c, time.Hour)
+			childDone = errors.Is(err, context.Canceled) && aio.Cause(err) == aio.ErrShutdown
 			return 0, err
 		})
 		_ = child
@@ -190,16 +209,16 @@ func TestRunSIGINTCancelsMain(t *testing.T) {
 		// One SIGINT only: a second would end the test process.
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
-			if sleepErr = Sleep(c, 10*time.Millisecond); sleepErr != nil {
+			if sleepErr = aio.Sleep(c, 10*time.Millisecond); sleepErr != nil {
 				return 7, sleepErr
 			}
 		}
 		return 0, errors.New("SIGINT did not cancel the main task")
 	})
-	if v != 7 || !errors.Is(err, context.Canceled) || Cause(err) != ErrInterrupted || !errors.Is(err, ErrInterrupted) {
+	if v != 7 || !errors.Is(err, context.Canceled) || aio.Cause(err) != aio.ErrInterrupted || !errors.Is(err, aio.ErrInterrupted) {
 		t.Fatalf("Run = %d, %v; want the main task cancelled with ErrInterrupted", v, err)
 	}
-	if Cause(sleepErr) != ErrInterrupted {
+	if aio.Cause(sleepErr) != aio.ErrInterrupted {
 		t.Fatalf("Sleep in main returned %v", sleepErr)
 	}
 	if !childDone {
@@ -207,22 +226,25 @@ func TestRunSIGINTCancelsMain(t *testing.T) {
 	}
 }
 
+// runtime.Goexit in Run's main task ends the calling goroutine: Run does not
+// return, the loop is closed, and the error handler is told with an error
+// matching ErrClosed that names Goexit.
 func TestRunGoexitInMain(t *testing.T) {
 	var mu sync.Mutex
-	var reports []ErrorContext
-	var loop *Loop
+	var reports []aio.ErrorContext
+	var loop *aio.Loop
 	returned := make(chan bool, 1)
 	go func() {
 		ok := false
 		defer func() { returned <- ok }()
-		Run(func(c *Ctx) (int, error) {
+		aio.Run(func(c *aio.Ctx) (int, error) {
 			loop = c.Loop()
-			c.Loop().SetErrorHandler(func(_ *Loop, ec ErrorContext) {
+			c.Loop().SetErrorHandler(func(_ *aio.Loop, ec aio.ErrorContext) {
 				mu.Lock()
 				reports = append(reports, ec)
 				mu.Unlock()
 			})
-			Yield(c)
+			aio.Yield(c)
 			runtime.Goexit()
 			return 0, nil
 		})
@@ -238,7 +260,7 @@ func TestRunGoexitInMain(t *testing.T) {
 	defer mu.Unlock()
 	found := false
 	for _, r := range reports {
-		if errors.Is(r.Err, ErrClosed) && strings.Contains(r.Err.Error(), "Goexit") {
+		if errors.Is(r.Err, aio.ErrClosed) && strings.Contains(r.Err.Error(), "Goexit") {
 			found = true
 		}
 	}
@@ -247,38 +269,40 @@ func TestRunGoexitInMain(t *testing.T) {
 	}
 }
 
+// Every task body of Run's loop runs on one thread, the one its callbacks
+// run on, across sleeps, yields and runtime.Gosched.
 func TestRunBodiesOnLoopThread(t *testing.T) {
-	ltNeedTid(t)
+	needThreadID(t)
 	var mu sync.Mutex
 	tids := map[int]int{}
-	record := func() {
+	noteThread := func() {
 		mu.Lock()
-		tids[fxGettid()]++
+		tids[gettid()]++
 		mu.Unlock()
 	}
 	var loopTid int
-	_, err := Run(func(c *Ctx) (int, error) {
-		record()
-		done := NewFuture[int](c.Loop())
-		c.Loop().CallSoon(func() { loopTid = fxGettid(); done.SetResult(0) })
-		if _, err := Await(c, done); err != nil {
+	_, err := aio.Run(func(c *aio.Ctx) (int, error) {
+		noteThread()
+		done := aio.NewFuture[int](c.Loop())
+		c.Loop().CallSoon(func() { loopTid = gettid(); done.SetResult(0) })
+		if _, err := aio.Await(c, done); err != nil {
 			return 0, err
 		}
-		var aws []Awaitable[int]
+		var aws []aio.Awaitable[int]
 		for i := range 8 {
-			task, _ := Spawn(c.Loop(), func(c *Ctx) (int, error) {
-				record()
-				Sleep(c, time.Duration(i)*100*time.Microsecond)
-				record()
+			task, _ := aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) {
+				noteThread()
+				aio.Sleep(c, time.Duration(i)*100*time.Microsecond)
+				noteThread()
 				runtime.Gosched()
-				Yield(c)
-				record()
+				aio.Yield(c)
+				noteThread()
 				return i, nil
 			})
 			aws = append(aws, task)
 		}
-		_, err := Gather(c, aws...)
-		record()
+		_, err := aio.Gather(c, aws...)
+		noteThread()
 		return 0, err
 	})
 	if err != nil {
@@ -289,26 +313,30 @@ func TestRunBodiesOnLoopThread(t *testing.T) {
 	}
 }
 
+// RunUntilComplete returns the outcome of a task or a future of the loop; it
+// refuses nil awaitables and another loop's future with ErrInvalidState,
+// without panicking; it returns ErrStopped when a Stop ends the run first
+// (the loop runs again after it), and ErrClosed on a closed loop.
 func TestRunUntilComplete(t *testing.T) {
-	l := fxLoop(t)
-	task, _ := Spawn(l, func(c *Ctx) (int, error) { Sleep(c, time.Millisecond); return 5, nil })
-	if v, err := RunUntilComplete[int](l, task); v != 5 || err != nil {
+	l := newLoop(t)
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { aio.Sleep(c, time.Millisecond); return 5, nil })
+	if v, err := aio.RunUntilComplete[int](l, task); v != 5 || err != nil {
 		t.Fatalf("RunUntilComplete = %d, %v", v, err)
 	}
-	f := NewFuture[string](l)
+	f := aio.NewFuture[string](l)
 	l.CallLater(time.Millisecond, func() { f.SetError(context.DeadlineExceeded) })
-	if _, err := RunUntilComplete[string](l, f); err != context.DeadlineExceeded {
+	if _, err := aio.RunUntilComplete[string](l, f); err != context.DeadlineExceeded {
 		t.Fatalf("RunUntilComplete of a failing future = %v", err)
 	}
-	other := fxLoop(t)
+	other := newLoop(t)
 	cases := []struct {
 		name string
-		a    Awaitable[int]
+		a    aio.Awaitable[int]
 	}{
 		{"nil", nil},
-		{"nil *Future", (*Future[int])(nil)},
-		{"nil *Task", (*Task[int])(nil)},
-		{"another loop's future", NewFuture[int](other)},
+		{"nil *Future", (*aio.Future[int])(nil)},
+		{"nil *Task", (*aio.Task[int])(nil)},
+		{"another loop's future", aio.NewFuture[int](other)},
 	}
 	for _, tc := range cases {
 		func() {
@@ -317,42 +345,46 @@ func TestRunUntilComplete(t *testing.T) {
 					t.Errorf("RunUntilComplete of %s panicked: %v", tc.name, r)
 				}
 			}()
-			if _, err := RunUntilComplete(l, tc.a); !errors.Is(err, ErrInvalidState) {
+			if _, err := aio.RunUntilComplete(l, tc.a); !errors.Is(err, aio.ErrInvalidState) {
 				t.Errorf("RunUntilComplete of %s = %v, want ErrInvalidState", tc.name, err)
 			}
 		}()
 	}
 	// A Stop before the future is done: ErrStopped, nothing lost.
-	g := NewFuture[int](l)
+	g := aio.NewFuture[int](l)
 	l.CallSoon(func() { l.Stop() })
-	if _, err := RunUntilComplete[int](l, g); !errors.Is(err, ErrStopped) {
+	if _, err := aio.RunUntilComplete[int](l, g); !errors.Is(err, aio.ErrStopped) {
 		t.Fatalf("RunUntilComplete stopped early = %v, want ErrStopped", err)
 	}
 	l.CallSoon(func() { g.SetResult(1) })
-	if v, err := RunUntilComplete[int](l, g); v != 1 || err != nil {
+	if v, err := aio.RunUntilComplete[int](l, g); v != 1 || err != nil {
 		t.Fatalf("RunUntilComplete after the Stop = %d, %v", v, err)
 	}
-	closed, _ := NewLoop()
-	h := NewFuture[int](closed)
+	closed, _ := aio.NewLoop()
+	h := aio.NewFuture[int](closed)
 	closed.Close()
-	if _, err := RunUntilComplete[int](closed, h); !errors.Is(err, ErrClosed) {
+	if _, err := aio.RunUntilComplete[int](closed, h); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("RunUntilComplete on a closed loop = %v", err)
 	}
 }
 
+// Shutdown cancels every task and runs the loop until all have finished
+// their cleanup, a slow one included; it reports once the error of a task
+// that failed unretrieved and leaves no live task; Close follows, and a
+// Shutdown of the closed loop returns ErrClosed.
 func TestShutdownByHand(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
+	l := newLoop(t)
+	rep := record(l)
 	boom := errors.New("boom")
 	var cleaned []int
-	var tasks []*Task[int]
+	var tasks []*aio.Task[int]
 	for i := range 4 {
-		task, _ := Spawn(l, func(c *Ctx) (int, error) {
-			err := Sleep(c, time.Hour)
+		task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+			err := aio.Sleep(c, time.Hour)
 			if i == 1 {
 				// Ignore the first cancellation and clean up slowly.
-				Sleep(c, time.Millisecond)
-				Yield(c)
+				aio.Sleep(c, time.Millisecond)
+				aio.Yield(c)
 			}
 			cleaned = append(cleaned, i)
 			if i == 2 {
@@ -362,7 +394,7 @@ func TestShutdownByHand(t *testing.T) {
 		})
 		tasks = append(tasks, task)
 	}
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	if err := l.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
@@ -375,7 +407,7 @@ func TestShutdownByHand(t *testing.T) {
 		}
 	}
 	var live int
-	fxIterate(t, l, func() { live = len(l.Tasks()) })
+	iterate(t, l, func() { live = len(l.Tasks()) })
 	if live != 0 {
 		t.Fatalf("%d live tasks after Shutdown", live)
 	}
@@ -386,51 +418,55 @@ func TestShutdownByHand(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close after Shutdown: %v", err)
 	}
-	if err := l.Shutdown(context.Background()); !errors.Is(err, ErrClosed) {
+	if err := l.Shutdown(context.Background()); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("Shutdown of a closed loop = %v, want ErrClosed", err)
 	}
 }
 
+// Shutdown called from a task of the loop is refused with ErrRunning and
+// cancels nothing.
 func TestShutdownOnLoopIsRefused(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
-	bystander, _ := Spawn(l, func(c *Ctx) (int, error) { return Await(c, f) })
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
+	bystander, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return aio.Await(c, f) })
 	var err error
-	caller := fxRunTask(t, l, func(c *Ctx) (int, error) {
+	caller := runTask(t, l, func(c *aio.Ctx) (int, error) {
 		err = l.Shutdown(context.Background())
-		return 0, Yield(c)
+		return 0, aio.Yield(c)
 	})
-	if !errors.Is(err, ErrRunning) {
+	if !errors.Is(err, aio.ErrRunning) {
 		t.Fatalf("Shutdown from a task = %v, want ErrRunning", err)
 	}
 	for range 3 {
-		fxIterate(t, l, nil)
+		iterate(t, l, nil)
 	}
 	if caller.Err() != nil || bystander.IsDone() {
 		t.Fatalf("a refused Shutdown cancelled tasks: caller %v, bystander done=%v err=%v",
 			caller.Err(), bystander.IsDone(), bystander.Err())
 	}
-	fxIterate(t, l, func() { f.SetResult(1) })
+	iterate(t, l, func() { f.SetResult(1) })
 	l.RunUntil(bystander.IsDone)
 }
 
+// RunForever, RunUntil, Close, Shutdown and RunUntilComplete called from a
+// task of the loop return ErrRunning, and the loop stays open.
 func TestLoopMethodsFromTaskRefused(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var errs []error
-	task := fxRunTask(t, l, func(c *Ctx) (int, error) {
+	task := runTask(t, l, func(c *aio.Ctx) (int, error) {
 		errs = append(errs, l.RunForever())
 		errs = append(errs, l.RunUntil(func() bool { return true }))
 		errs = append(errs, l.Close())
 		errs = append(errs, l.Shutdown(context.Background()))
-		_, err := RunUntilComplete[int](l, NewFuture[int](l))
+		_, err := aio.RunUntilComplete[int](l, aio.NewFuture[int](l))
 		errs = append(errs, err)
-		return 0, Yield(c)
+		return 0, aio.Yield(c)
 	})
 	if task.Err() != nil {
 		t.Fatalf("task: %v", task.Err())
 	}
 	for i, err := range errs {
-		if !errors.Is(err, ErrRunning) {
+		if !errors.Is(err, aio.ErrRunning) {
 			t.Errorf("loop method %d from a task = %v, want ErrRunning", i, err)
 		}
 	}
@@ -439,29 +475,29 @@ func TestLoopMethodsFromTaskRefused(t *testing.T) {
 	}
 }
 
-// fxChildEnv marks the re-executed test binary of a scenario that may bring
+// childScenarioEnv marks the re-executed test binary of a scenario that may bring
 // the whole process down.
-const fxChildEnv = "AIO_FX_CHILD_SCENARIO"
+const childScenarioEnv = "AIO_TEST_CHILD_SCENARIO"
 
-// fxLockScenarios bind goroutines and OS threads to several loops at once.
+// lockScenarios bind goroutines and OS threads to several loops at once.
 // Each must be refused with an error or work; none may end the process. The
 // failure mode is a fatal runtime error that no recover can catch ("coro: OS
 // thread locking must match locking at coroutine creation": a task
 // coroutine resumed while its thread holds more LockOSThread locks than when
 // it was created), so each runs in a child process.
-var fxLockScenarios = map[string]func(){
+var lockScenarios = map[string]func(){
 	// A task body runs another loop by hand, returns from that run with a
 	// task of the inner loop still suspended, then suspends itself.
 	"loop run inside a task": func() {
-		_, err := Run(func(c *Ctx) (int, error) {
-			inner, err := NewLoop()
+		_, err := aio.Run(func(c *aio.Ctx) (int, error) {
+			inner, err := aio.NewLoop()
 			if err != nil {
 				return 0, err
 			}
 			started := false
-			Spawn(inner, func(c *Ctx) (int, error) { started = true; return 0, Sleep(c, time.Hour) })
+			aio.Spawn(inner, func(c *aio.Ctx) (int, error) { started = true; return 0, aio.Sleep(c, time.Hour) })
 			fmt.Println("inner RunUntil:", inner.RunUntil(func() bool { return started }))
-			if err := Yield(c); err != nil { // back to the outer loop
+			if err := aio.Yield(c); err != nil { // back to the outer loop
 				return 0, err
 			}
 			fmt.Println("inner Close:", inner.Close())
@@ -472,12 +508,12 @@ var fxLockScenarios = map[string]func(){
 	// A callback of a loop runs another loop by hand, leaving a task of it
 	// suspended; then the outer loop resumes one of its own tasks.
 	"loop run inside a callback": func() {
-		outer, _ := NewLoop()
-		inner, _ := NewLoop()
-		task, _ := Spawn(outer, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Millisecond) })
+		outer, _ := aio.NewLoop()
+		inner, _ := aio.NewLoop()
+		task, _ := aio.Spawn(outer, func(c *aio.Ctx) (int, error) { return 0, aio.Sleep(c, time.Millisecond) })
 		outer.CallSoon(func() {
 			started := false
-			Spawn(inner, func(c *Ctx) (int, error) { started = true; return 0, Sleep(c, time.Hour) })
+			aio.Spawn(inner, func(c *aio.Ctx) (int, error) { started = true; return 0, aio.Sleep(c, time.Hour) })
 			fmt.Println("inner RunUntil:", inner.RunUntil(func() bool { return started }))
 		})
 		fmt.Println("outer:", outer.RunUntil(task.IsDone))
@@ -487,13 +523,13 @@ var fxLockScenarios = map[string]func(){
 	// One goroutine runs two loops by hand in turn, each left with a
 	// suspended task between its runs.
 	"two loops on one goroutine": func() {
-		a, _ := NewLoop()
-		b, _ := NewLoop()
-		fa := NewFuture[int](a)
-		ta, _ := Spawn(a, func(c *Ctx) (int, error) { return Await(c, fa) })
+		a, _ := aio.NewLoop()
+		b, _ := aio.NewLoop()
+		fa := aio.NewFuture[int](a)
+		ta, _ := aio.Spawn(a, func(c *aio.Ctx) (int, error) { return aio.Await(c, fa) })
 		a.Stop()
 		fmt.Println("a:", a.RunForever())
-		tb, _ := Spawn(b, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) })
+		tb, _ := aio.Spawn(b, func(c *aio.Ctx) (int, error) { return 0, aio.Sleep(c, time.Hour) })
 		b.Stop()
 		fmt.Println("b:", b.RunForever())
 		fa.SetResult(3)
@@ -504,20 +540,24 @@ var fxLockScenarios = map[string]func(){
 	},
 }
 
+// Loops run by hand inside a task or a callback of another loop, and two
+// loops run in turn on one goroutine, each left with suspended tasks, are
+// refused with an error or work: none ends the process. Each scenario runs
+// in a child process.
 func TestLoopThreadLockScenariosDoNotCrash(t *testing.T) {
-	if name := os.Getenv(fxChildEnv); name != "" {
-		if f := fxLockScenarios[name]; f != nil {
+	if name := os.Getenv(childScenarioEnv); name != "" {
+		if f := lockScenarios[name]; f != nil {
 			f()
 		}
 		return
 	}
-	for name := range fxLockScenarios {
+	for name := range lockScenarios {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestLoopThreadLockScenariosDoNotCrash$", "-test.count=1")
 			// GORACE: a race-enabled child otherwise sleeps a second at exit.
-			cmd.Env = append(os.Environ(), fxChildEnv+"="+name, "GORACE=atexit_sleep_ms=0")
+			cmd.Env = append(os.Environ(), childScenarioEnv+"="+name, "GORACE=atexit_sleep_ms=0")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				s := string(out)
@@ -535,13 +575,13 @@ func TestLoopThreadLockScenariosDoNotCrash(t *testing.T) {
 // ignores its cancellation. Run in a child copy of the test binary, since
 // the second signal kills it.
 func TestRunSecondSIGINTEndsProcess(t *testing.T) {
-	const env = "AIO_FX_SIGINT_CHILD"
+	const env = "AIO_TEST_SIGINT_CHILD"
 	if os.Getenv(env) != "" {
-		Run(func(c *Ctx) (int, error) {
+		aio.Run(func(c *aio.Ctx) (int, error) {
 			fmt.Println("ready")
 			for { // a main task that ignores cancellation
-				if err := Sleep(c, 5*time.Millisecond); err != nil {
-					fmt.Println("cancelled:", Cause(err) == ErrInterrupted)
+				if err := aio.Sleep(c, 5*time.Millisecond); err != nil {
+					fmt.Println("cancelled:", aio.Cause(err) == aio.ErrInterrupted)
 				}
 			}
 		})

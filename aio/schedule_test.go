@@ -1,4 +1,4 @@
-package aio
+package aio_test
 
 import (
 	"errors"
@@ -7,39 +7,29 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
-
-// ltOffLoop calls fn on a new goroutine and waits for it. Called from a loop
-// callback, it blocks the loop for as long as fn takes, which for the
-// non-blocking methods it is used with is a moment.
-func ltOffLoop[T any](fn func() T) T {
-	c := make(chan T, 1)
-	go func() { c <- fn() }()
-	return <-c
-}
-
-// ltOffLoopDo is ltOffLoop for a function without result.
-func ltOffLoopDo(fn func()) {
-	ltOffLoop(func() struct{} { fn(); return struct{}{} })
-}
 
 // ---------------------------------------------------------------------------
 // Misuse
 
+// CallSoon, CallLater and CallAt with a nil function return ErrNilFunc and
+// the zero Handle, off the loop and on it, and queue nothing.
 func TestScheduleNilFunc(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	check := func(where string) []error {
 		var errs []error
-		for name, call := range map[string]func() (Handle, error){
-			"CallSoon":  func() (Handle, error) { return l.CallSoon(nil) },
-			"CallLater": func() (Handle, error) { return l.CallLater(time.Millisecond, nil) },
-			"CallAt":    func() (Handle, error) { return l.CallAt(l.Now(), nil) },
+		for name, call := range map[string]func() (aio.Handle, error){
+			"CallSoon":  func() (aio.Handle, error) { return l.CallSoon(nil) },
+			"CallLater": func() (aio.Handle, error) { return l.CallLater(time.Millisecond, nil) },
+			"CallAt":    func() (aio.Handle, error) { return l.CallAt(l.Now(), nil) },
 		} {
 			h, err := call()
-			if !errors.Is(err, ErrNilFunc) {
+			if !errors.Is(err, aio.ErrNilFunc) {
 				errs = append(errs, fmt.Errorf("%s(nil) %s: %v, want ErrNilFunc", name, where, err))
 			}
-			if h != (Handle{}) {
+			if h != (aio.Handle{}) {
 				errs = append(errs, fmt.Errorf("%s(nil) %s returned a non-zero Handle", name, where))
 			}
 		}
@@ -48,37 +38,41 @@ func TestScheduleNilFunc(t *testing.T) {
 	errs := check("off the loop")
 	done := false
 	l.CallSoon(func() { errs = append(errs, check("on the loop")...); done = true })
-	ltRunUntil(t, l, func() bool { return done })
+	runUntil(t, l, func() bool { return done })
 	for _, err := range errs {
 		t.Error(err)
 	}
-	if n := l.timers.len() + l.ready.Len(); n != 0 {
+	if n := l.TimersForTest() + l.ReadyLenForTest(); n != 0 {
 		t.Errorf("%d records queued after nil-function calls", n)
 	}
 }
 
+// After Close, CallSoon, CallLater and CallAt fail with ErrClosed and return
+// the zero Handle, on the goroutine that ran and closed the loop and on
+// another; cancelling a timer that Close dropped does nothing, and its
+// Handle keeps its deadline.
 func TestScheduleOnClosedLoop(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	schedule := func() []error {
 		var errs []error
-		for name, call := range map[string]func() (Handle, error){
-			"CallSoon":  func() (Handle, error) { return l.CallSoon(func() {}) },
-			"CallLater": func() (Handle, error) { return l.CallLater(time.Millisecond, func() {}) },
-			"CallAt":    func() (Handle, error) { return l.CallAt(l.Now(), func() {}) },
+		for name, call := range map[string]func() (aio.Handle, error){
+			"CallSoon":  func() (aio.Handle, error) { return l.CallSoon(func() {}) },
+			"CallLater": func() (aio.Handle, error) { return l.CallLater(time.Millisecond, func() {}) },
+			"CallAt":    func() (aio.Handle, error) { return l.CallAt(l.Now(), func() {}) },
 		} {
 			h, err := call()
-			if !errors.Is(err, ErrClosed) {
+			if !errors.Is(err, aio.ErrClosed) {
 				errs = append(errs, fmt.Errorf("%s on a closed loop: %v, want ErrClosed", name, err))
 			}
-			if h != (Handle{}) {
+			if h != (aio.Handle{}) {
 				errs = append(errs, fmt.Errorf("%s on a closed loop returned a non-zero Handle", name))
 			}
 		}
 		return errs
 	}
-	var pending Handle
+	var pending aio.Handle
 	// The goroutine that ran the loop closes it and schedules again.
-	err := ltGo(t, l, func() error {
+	err := goRun(t, l, func() error {
 		ran := false
 		l.CallSoon(func() { ran = true })
 		pending, _ = l.CallLater(time.Hour, func() {})
@@ -94,7 +88,7 @@ func TestScheduleOnClosedLoop(t *testing.T) {
 		t.Error(err)
 	}
 	// Another goroutine.
-	if err := errors.Join(ltOffLoop(schedule)...); err != nil {
+	if err := errors.Join(offLoop(schedule)...); err != nil {
 		t.Error(err)
 	}
 	pending.Cancel() // a no-op on a closed loop; must not panic or block
@@ -107,10 +101,10 @@ func TestScheduleOnClosedLoop(t *testing.T) {
 // call returns nil or ErrClosed, none blocks or panics, and once Close has
 // returned every call fails.
 func TestScheduleConcurrentWithClose(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	ran := false
 	l.CallSoon(func() { ran = true })
-	ltRunUntil(t, l, func() bool { return ran })
+	runUntil(t, l, func() bool { return ran })
 	const producers = 4
 	var wg sync.WaitGroup
 	errc := make(chan error, producers)
@@ -125,7 +119,7 @@ func TestScheduleConcurrentWithClose(t *testing.T) {
 				} else {
 					_, err = l.CallLater(time.Millisecond, func() {})
 				}
-				if errors.Is(err, ErrClosed) {
+				if errors.Is(err, aio.ErrClosed) {
 					return
 				}
 				if err != nil {
@@ -145,7 +139,7 @@ func TestScheduleConcurrentWithClose(t *testing.T) {
 	go func() { wg.Wait(); close(stopped) }()
 	select {
 	case <-stopped:
-	case <-time.After(ltTimeout):
+	case <-time.After(runTimeout):
 		t.Fatal("producers still scheduling successfully after Close")
 	}
 	close(errc)
@@ -154,8 +148,10 @@ func TestScheduleConcurrentWithClose(t *testing.T) {
 	}
 }
 
+// CallLater with a negative delay means now, on the loop (its When is the
+// current time) and from another goroutine: both callbacks run.
 func TestNegativeDelay(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	var ran []string
 	var errs []error
 	l.CallSoon(func() {
@@ -168,20 +164,22 @@ func TestNegativeDelay(t *testing.T) {
 		if w := h.When(); w.Before(before) || w.After(after) {
 			errs = append(errs, fmt.Errorf("CallLater(-1h).When() = %v, want between %v and %v (now)", w, before, after))
 		}
-		ltOffLoopDo(func() {
+		offLoopDo(func() {
 			if _, err := l.CallLater(-time.Hour, func() { ran = append(ran, "door") }); err != nil {
 				errs = append(errs, err)
 			}
 		})
 	})
-	ltRunUntil(t, l, func() bool { return len(ran) == 2 })
+	runUntil(t, l, func() bool { return len(ran) == 2 })
 	for _, err := range errs {
 		t.Error(err)
 	}
 }
 
+// CallAt of a time in the past means now, on the loop and from another
+// goroutine: both callbacks run, and When returns the time given.
 func TestCallAtPast(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	var ran []string
 	var whens []error
 	l.CallSoon(func() {
@@ -190,9 +188,9 @@ func TestCallAtPast(t *testing.T) {
 		if !h.When().Equal(past) {
 			whens = append(whens, fmt.Errorf("When() = %v, want %v", h.When(), past))
 		}
-		ltOffLoopDo(func() { l.CallAt(past, func() { ran = append(ran, "door") }) })
+		offLoopDo(func() { l.CallAt(past, func() { ran = append(ran, "door") }) })
 	})
-	ltRunUntil(t, l, func() bool { return len(ran) == 2 })
+	runUntil(t, l, func() bool { return len(ran) == 2 })
 	for _, err := range whens {
 		t.Error(err)
 	}
@@ -206,7 +204,7 @@ func TestCallAtZeroTime(t *testing.T) {
 		onLop bool
 	}{{"from the loop", true}, {"from another goroutine", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			ran := false
 			schedule := func() {
 				if _, err := l.CallAt(time.Time{}, func() { ran = true }); err != nil {
@@ -218,18 +216,20 @@ func TestCallAtZeroTime(t *testing.T) {
 			} else {
 				schedule()
 			}
-			ltRunUntil(t, l, func() bool { return ran })
+			runUntil(t, l, func() bool { return ran })
 		})
 	}
 }
 
+// Cancelling the zero Handle does nothing and its When is the zero Time, off
+// the loop and on it.
 func TestZeroHandle(t *testing.T) {
-	var h Handle
+	var h aio.Handle
 	h.Cancel()
 	if !h.When().IsZero() {
 		t.Errorf("zero Handle: When() = %v, want the zero Time", h.When())
 	}
-	l := ltLoop(t)
+	l := newLoop(t)
 	done := false
 	var whenOnLoop time.Time
 	l.CallSoon(func() {
@@ -237,7 +237,7 @@ func TestZeroHandle(t *testing.T) {
 		whenOnLoop = h.When()
 		done = true
 	})
-	ltRunUntil(t, l, func() bool { return done })
+	runUntil(t, l, func() bool { return done })
 	if !whenOnLoop.IsZero() {
 		t.Errorf("zero Handle on the loop: When() = %v", whenOnLoop)
 	}
@@ -246,6 +246,8 @@ func TestZeroHandle(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Ordering
 
+// CallSoon callbacks run in the order of the calls, whether all are made on
+// the loop or all from another goroutine.
 func TestCallSoonFIFO(t *testing.T) {
 	const n = 300
 	for _, tc := range []struct {
@@ -253,7 +255,7 @@ func TestCallSoonFIFO(t *testing.T) {
 		onLoop bool
 	}{{"from the loop", true}, {"from another goroutine", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			var got []int
 			schedule := func() {
 				for i := range n {
@@ -268,7 +270,7 @@ func TestCallSoonFIFO(t *testing.T) {
 			} else {
 				schedule()
 			}
-			ltRunUntil(t, l, func() bool { return len(got) == n })
+			runUntil(t, l, func() bool { return len(got) == n })
 			for i, v := range got {
 				if v != i {
 					t.Fatalf("callback %d ran at position %d; order %v", v, i, got)
@@ -288,8 +290,8 @@ func TestCallSoonFIFO(t *testing.T) {
 // iteration k), so both run in iteration k+1, B first. That R runs in B's
 // batch is what shows that the poll happened before B ran.
 func TestCallSoonNextIteration(t *testing.T) {
-	l := ltLoop(t)
-	r, w := ltPipe(t)
+	l := newLoop(t)
+	r, w := pipe(t)
 	iter := 0
 	type event struct {
 		name string
@@ -301,17 +303,17 @@ func TestCallSoonNextIteration(t *testing.T) {
 		l.AddReader(r, func() {
 			rec("R")
 			var b [8]byte
-			ltRead(r, b[:])
+			readFD(r, b[:])
 			l.RemoveReader(r)
 		})
 		// One iteration later, so that nothing is pending for the pipe.
 		l.CallSoon(func() {
 			rec("A")
 			l.CallSoon(func() { rec("B") })
-			ltWrite(w, []byte("x"))
+			writeFD(w, []byte("x"))
 		})
 	})
-	ltRunUntil(t, l, ltCounted(&iter, func() bool { return len(log) == 3 }))
+	runUntil(t, l, counted(&iter, func() bool { return len(log) == 3 }))
 	want := fmt.Sprint([]event{{"A", 2}, {"B", 3}, {"R", 3}})
 	if got := fmt.Sprint(log); got != want {
 		t.Fatalf("got %s, want %s", got, want)
@@ -321,7 +323,7 @@ func TestCallSoonNextIteration(t *testing.T) {
 // A callback that another goroutine submits while a batch runs waits for
 // the next iteration too.
 func TestDoorCallbackDuringBatchWaits(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	iter := 0
 	var log []string
 	var iters []int
@@ -331,11 +333,11 @@ func TestDoorCallbackDuringBatchWaits(t *testing.T) {
 	l.CallSoon(func() {
 		l.CallSoon(func() {
 			rec("A")()
-			ltOffLoopDo(func() { l.CallSoon(rec("D")) }) // in the door before C runs
+			offLoopDo(func() { l.CallSoon(rec("D")) }) // in the door before C runs
 		})
 		l.CallSoon(rec("C"))
 	})
-	ltRunUntil(t, l, ltCounted(&iter, func() bool { return len(log) == 3 }))
+	runUntil(t, l, counted(&iter, func() bool { return len(log) == 3 }))
 	if fmt.Sprint(log) != "[A C D]" || iters[0] != iters[1] || iters[2] != iters[1]+1 {
 		t.Fatalf("ran %v in iterations %v; want [A C D], A and C in one iteration, D in the next", log, iters)
 	}
@@ -345,29 +347,29 @@ func TestDoorCallbackDuringBatchWaits(t *testing.T) {
 // Cancellation
 
 // A callback cancelled before it runs never runs, whoever schedules and
-// whoever cancels it, and Cancelled reports it.
+// whoever cancels it, and a cancelled timer leaves nothing in the heap.
 func TestCancelBeforeRun(t *testing.T) {
-	soon := func(l *Loop, fn func()) Handle { h, _ := l.CallSoon(fn); return h }
-	later := func(d time.Duration) func(l *Loop, fn func()) Handle {
-		return func(l *Loop, fn func()) Handle { h, _ := l.CallLater(d, fn); return h }
+	soon := func(l *aio.Loop, fn func()) aio.Handle { h, _ := l.CallSoon(fn); return h }
+	later := func(d time.Duration) func(l *aio.Loop, fn func()) aio.Handle {
+		return func(l *aio.Loop, fn func()) aio.Handle { h, _ := l.CallLater(d, fn); return h }
 	}
-	viaDoor := func(sched func(*Loop, func()) Handle) func(l *Loop, fn func()) Handle {
-		return func(l *Loop, fn func()) Handle {
-			return ltOffLoop(func() Handle { return sched(l, fn) })
+	viaDoor := func(sched func(*aio.Loop, func()) aio.Handle) func(l *aio.Loop, fn func()) aio.Handle {
+		return func(l *aio.Loop, fn func()) aio.Handle {
+			return offLoop(func() aio.Handle { return sched(l, fn) })
 		}
 	}
-	cancelHere := func(h Handle) { h.Cancel() }
-	cancelFromGoroutine := func(h Handle) { ltOffLoopDo(h.Cancel) }
+	cancelHere := func(h aio.Handle) { h.Cancel() }
+	cancelFromGoroutine := func(h aio.Handle) { offLoopDo(h.Cancel) }
 	type kind struct {
 		name  string
-		sched func(*Loop, func()) Handle
+		sched func(*aio.Loop, func()) aio.Handle
 	}
 	kinds := []kind{{"soon", soon}, {"later 0", later(0)}, {"later 1ms", later(time.Millisecond)}, {"later 1h", later(time.Hour)}}
 	type tcase struct {
 		name   string
 		before bool // schedule and cancel on the test goroutine before the run
-		sched  func(*Loop, func()) Handle
-		cancel func(Handle)
+		sched  func(*aio.Loop, func()) aio.Handle
+		cancel func(aio.Handle)
 	}
 	var cases []tcase
 	for _, k := range kinds {
@@ -381,10 +383,10 @@ func TestCancelBeforeRun(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			badRan := 0
 			bad := func() { badRan++ }
-			var h Handle
+			var h aio.Handle
 			var pendingAfter int
 			done := false
 			if tc.before {
@@ -398,11 +400,11 @@ func TestCancelBeforeRun(t *testing.T) {
 				}
 				// Long enough after bad's deadline that bad would have run.
 				l.CallLater(3*time.Millisecond, func() {
-					pendingAfter = l.timers.len()
+					pendingAfter = l.TimersForTest()
 					done = true
 				})
 			})
-			ltRunUntil(t, l, func() bool { return done })
+			runUntil(t, l, func() bool { return done })
 			if badRan != 0 {
 				t.Errorf("the cancelled callback ran %d times", badRan)
 			}
@@ -416,7 +418,7 @@ func TestCancelBeforeRun(t *testing.T) {
 // A cancelled timer leaves the heap at once; a due timer cancelled by a
 // callback of its own batch does not run.
 func TestCancelTimerInHeapAndInBatch(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	var log []string
 	var heapAfterCancel int
 	done := false
@@ -424,16 +426,16 @@ func TestCancelTimerInHeapAndInBatch(t *testing.T) {
 		h, _ := l.CallLater(time.Hour, func() { log = append(log, "never") })
 		h.Cancel()
 		h.Cancel() // twice: a no-op
-		heapAfterCancel = l.timers.len()
+		heapAfterCancel = l.TimersForTest()
 
 		at := l.Now().Add(time.Millisecond)
-		var hB Handle
+		var hB aio.Handle
 		l.CallAt(at, func() { log = append(log, "A"); hB.Cancel() })
 		hB, _ = l.CallAt(at, func() { log = append(log, "B") })
 		l.CallAt(at, func() { log = append(log, "C") })
 		l.CallAt(at.Add(time.Millisecond), func() { done = true })
 	})
-	ltRunUntil(t, l, func() bool { return done })
+	runUntil(t, l, func() bool { return done })
 	if heapAfterCancel != 0 {
 		t.Errorf("%d timers in the heap after cancelling the only one", heapAfterCancel)
 	}
@@ -445,23 +447,23 @@ func TestCancelTimerInHeapAndInBatch(t *testing.T) {
 // Cancelling a callback that has run does nothing, on the loop and from
 // another goroutine.
 func TestCancelAfterRun(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	ran := map[string]int{}
 	var results []string
-	var hs, hl Handle
+	var hs, hl aio.Handle
 	l.CallSoon(func() {
 		hs, _ = l.CallSoon(func() { ran["soon"]++ })
 		hl, _ = l.CallLater(0, func() { ran["later"]++ })
 		l.CallLater(time.Millisecond, func() {
 			hs.Cancel()
 			hl.Cancel()
-			ltOffLoopDo(func() { hs.Cancel(); hl.Cancel() })
+			offLoopDo(func() { hs.Cancel(); hl.Cancel() })
 			l.CallSoon(func() { // after the door's cancels were received
 				results = append(results, "done")
 			})
 		})
 	})
-	ltRunUntil(t, l, func() bool { return len(results) > 0 && results[len(results)-1] == "done" })
+	runUntil(t, l, func() bool { return len(results) > 0 && results[len(results)-1] == "done" })
 	if ran["soon"] != 1 || ran["later"] != 1 {
 		t.Errorf("ran %v, want each once", ran)
 	}
@@ -476,21 +478,21 @@ func TestStaleHandle(t *testing.T) {
 	const rounds = 200
 	for _, tc := range []struct {
 		name    string
-		sched   func(l *Loop, fn func()) (Handle, error)
+		sched   func(l *aio.Loop, fn func()) (aio.Handle, error)
 		offLoop bool // cancel the stale handle from another goroutine
 	}{
-		{"soon", func(l *Loop, fn func()) (Handle, error) { return l.CallSoon(fn) }, false},
-		{"later", func(l *Loop, fn func()) (Handle, error) { return l.CallLater(0, fn) }, false},
-		{"soon, cancelled from another goroutine", func(l *Loop, fn func()) (Handle, error) { return l.CallSoon(fn) }, true},
-		{"later, cancelled from another goroutine", func(l *Loop, fn func()) (Handle, error) { return l.CallLater(0, fn) }, true},
+		{"soon", func(l *aio.Loop, fn func()) (aio.Handle, error) { return l.CallSoon(fn) }, false},
+		{"later", func(l *aio.Loop, fn func()) (aio.Handle, error) { return l.CallLater(0, fn) }, false},
+		{"soon, cancelled from another goroutine", func(l *aio.Loop, fn func()) (aio.Handle, error) { return l.CallSoon(fn) }, true},
+		{"later, cancelled from another goroutine", func(l *aio.Loop, fn func()) (aio.Handle, error) { return l.CallLater(0, fn) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			bRan, reused := 0, 0
 			var errs []string
 			var round func()
 			round = func() {
-				var hA Handle
+				var hA aio.Handle
 				hA, _ = tc.sched(l, func() {
 					// A's record is back in the pool: B takes it.
 					hB, _ := tc.sched(l, func() {
@@ -499,18 +501,18 @@ func TestStaleHandle(t *testing.T) {
 							l.CallSoon(round)
 						}
 					})
-					if hB.cb == hA.cb {
+					if aio.SameRecordForTest(hB, hA) {
 						reused++
 					}
 					if tc.offLoop {
-						ltOffLoopDo(hA.Cancel)
+						offLoopDo(hA.Cancel)
 					} else {
 						hA.Cancel()
 					}
 				})
 			}
 			l.CallSoon(round)
-			ltRunUntil(t, l, func() bool { return bRan == rounds })
+			runUntil(t, l, func() bool { return bRan == rounds })
 			for _, s := range errs {
 				t.Error(s)
 			}
@@ -521,49 +523,49 @@ func TestStaleHandle(t *testing.T) {
 	}
 }
 
-// The same with a Handle that another goroutine got from CallSoon. Once A
-// has run, its record may serve a new callback: B1, scheduled by A on the
-// loop, or B2, submitted next by the same goroutine (records of the door are
-// recycled to producers). The goroutine then cancels A's stale Handle; A
-// waits until that cancel is in the door, so the loop receives it before B1
-// and B2 run. Neither may be cancelled.
+// A stale Handle that another goroutine got from CallSoon, cancelled after
+// its call A ran, cancels neither of the calls that come next: B1, scheduled
+// by A on the loop (which may take A's record), and B2, submitted next by the
+// same goroutine (whose Handle names another door position). A waits until
+// that cancel is in the door, so the loop receives it before B1 and B2 run,
+// and the cancel takes the path of a call already drained.
 func TestStaleHandleFromDoor(t *testing.T) {
 	const rounds = 300
-	l := ltLoop(t)
-	bRan, reused := 0, 0
-	aRan := make(chan *callback, 1) // B1's record
+	l := newLoop(t)
+	bRan, drained := 0, 0
+	aRan := make(chan aio.Handle, 1) // B1's Handle
 	staleSent := make(chan struct{})
 	bDone := make(chan struct{}, 2)
 	b := func() { bRan++; bDone <- struct{}{} }
-	wait := ltStart(t, l, func() error { return l.RunUntil(func() bool { return bRan == 2*rounds }) })
+	handleOfA := make(chan aio.Handle)
+	wait := startRun(t, l, func() error { return l.RunUntil(func() bool { return bRan == 2*rounds }) })
 	for range rounds {
 		hA, err := l.CallSoon(func() {
+			if l.DrainedForTest(<-handleOfA) {
+				drained++
+			}
 			hB1, _ := l.CallSoon(b)
-			aRan <- hB1.cb
+			aRan <- hB1
 			<-staleSent
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var recB1 *callback
+		handleOfA <- hA
 		select {
-		case recB1 = <-aRan:
-		case <-time.After(ltTimeout):
+		case <-aRan:
+		case <-time.After(runTimeout):
 			t.Fatal("A did not run")
 		}
-		hB2, err := l.CallSoon(b)
-		if err != nil {
+		if _, err := l.CallSoon(b); err != nil { // B2
 			t.Fatal(err)
-		}
-		if recB1 == hA.cb || hB2.cb == hA.cb {
-			reused++
 		}
 		hA.Cancel() // stale: must cancel neither B1 nor B2
 		staleSent <- struct{}{}
 		for range 2 {
 			select {
 			case <-bDone:
-			case <-time.After(ltTimeout):
+			case <-time.After(runTimeout):
 				t.Fatal("B1 or B2 did not run: the stale Handle of A cancelled it")
 			}
 		}
@@ -571,8 +573,8 @@ func TestStaleHandleFromDoor(t *testing.T) {
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
-	if reused == 0 {
-		t.Error("the test never reused a record; it tests nothing")
+	if drained != rounds {
+		t.Errorf("A's call was drained when it ran in %d of %d rounds", drained, rounds)
 	}
 }
 
@@ -593,13 +595,13 @@ func TestTimerOrder(t *testing.T) {
 		onLoop bool
 	}{{"from the loop", true}, {"from another goroutine", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			var got []int
 			var early []string
 			schedule := func() {
 				base := l.Now()
 				for i, off := range offsets {
-					var h Handle
+					var h aio.Handle
 					h, _ = l.CallAt(base.Add(time.Duration(off)*time.Millisecond), func() {
 						got = append(got, i)
 						if now := l.Now(); now.Before(h.When()) {
@@ -613,7 +615,7 @@ func TestTimerOrder(t *testing.T) {
 			} else {
 				schedule()
 			}
-			ltRunUntil(t, l, func() bool { return len(got) == len(offsets) })
+			runUntil(t, l, func() bool { return len(got) == len(offsets) })
 			if !slices.Equal(got, want) {
 				t.Errorf("fired %v, want %v", got, want)
 			}
@@ -628,14 +630,14 @@ func TestTimerOrder(t *testing.T) {
 // wall clock.
 func TestTimerNeverEarly(t *testing.T) {
 	delays := []time.Duration{0, 50 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 1500 * time.Microsecond, 3 * time.Millisecond}
-	l := ltLoop(t)
+	l := newLoop(t)
 	var errs []string
 	fired := 0
 	total := 0
 	schedule := func(where string) {
 		for _, d := range delays {
 			start := time.Now()
-			var h Handle
+			var h aio.Handle
 			h, _ = l.CallLater(d, func() {
 				fired++
 				if now := l.Now(); now.Before(h.When()) {
@@ -651,16 +653,19 @@ func TestTimerNeverEarly(t *testing.T) {
 	schedule("before the run")
 	l.CallSoon(func() {
 		schedule("on the loop")
-		ltOffLoopDo(func() { schedule("another goroutine") })
+		offLoopDo(func() { schedule("another goroutine") })
 	})
-	ltRunUntil(t, l, func() bool { return fired == total })
+	runUntil(t, l, func() bool { return fired == total })
 	for _, s := range errs {
 		t.Error(s)
 	}
 }
 
+// Handle.When is zero for a CallSoon, now plus the delay for a CallLater,
+// and the time given for a CallAt, whether scheduled before the run, on the
+// loop or from another goroutine.
 func TestHandleWhen(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	check := func(where string) []string {
 		var errs []string
 		h, _ := l.CallSoon(func() {})
@@ -686,10 +691,10 @@ func TestHandleWhen(t *testing.T) {
 	done := false
 	l.CallSoon(func() {
 		errs = append(errs, check("on the loop")...)
-		errs = append(errs, ltOffLoop(func() []string { return check("another goroutine") })...)
+		errs = append(errs, offLoop(func() []string { return check("another goroutine") })...)
 		done = true
 	})
-	ltRunUntil(t, l, func() bool { return done })
+	runUntil(t, l, func() bool { return done })
 	for _, s := range errs {
 		t.Error(s)
 	}
@@ -697,19 +702,21 @@ func TestHandleWhen(t *testing.T) {
 
 // A timer far in the future does not keep RunUntil from returning.
 func TestFarTimerDoesNotBlockRunUntil(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	far := false
 	l.CallLater(time.Hour, func() { far = true })
 	ok := false
 	l.CallSoon(func() { l.CallLater(time.Hour, func() { far = true }); l.CallSoon(func() { ok = true }) })
-	ltRunUntil(t, l, func() bool { return ok })
+	runUntil(t, l, func() bool { return ok })
 	if far {
 		t.Fatal("a timer of an hour fired")
 	}
 }
 
+// Now never goes backwards and is never behind a time.Now read just before
+// it, on the loop and on several goroutines at once.
 func TestNowMonotonic(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	sample := func() error {
 		prev := l.Now()
 		for range 2000 {
@@ -733,7 +740,7 @@ func TestNowMonotonic(t *testing.T) {
 	var onLoop error
 	done := false
 	l.CallSoon(func() { onLoop = sample(); done = true })
-	ltRunUntil(t, l, func() bool { return done })
+	runUntil(t, l, func() bool { return done })
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -759,7 +766,7 @@ func TestDoorSubmissions(t *testing.T) {
 	for _, producers := range []int{1, 2, 4, 8} {
 		for _, busy := range []bool{false, true} {
 			t.Run(fmt.Sprintf("producers=%d/busy=%v", producers, busy), func(t *testing.T) {
-				l := ltLoop(t)
+				l := newLoop(t)
 				total := producers * m
 				seen := make([][]int, producers)
 				got := 0
@@ -776,9 +783,9 @@ func TestDoorSubmissions(t *testing.T) {
 					}
 					close(start)
 				})
-				wait := ltStart(t, l, func() error { return l.RunUntil(func() bool { return got == total }) })
+				wait := startRun(t, l, func() error { return l.RunUntil(func() bool { return got == total }) })
 				<-start
-				wakes := l.poller.WakeSyscalls()
+				wakes := l.WakeSyscallsForTest()
 				var wg sync.WaitGroup
 				errs := make(chan error, producers)
 				for p := range producers {
@@ -810,7 +817,7 @@ func TestDoorSubmissions(t *testing.T) {
 						}
 					}
 				}
-				if n := l.poller.WakeSyscalls() - wakes; busy && n != 0 {
+				if n := l.WakeSyscallsForTest() - wakes; busy && n != 0 {
 					t.Errorf("%d wake-up system calls while the loop was busy, want 0", n)
 				}
 			})
@@ -826,32 +833,32 @@ func TestDoorWakesParkedLoop(t *testing.T) {
 		name string
 		// prepare runs before the run; act wakes the loop from the test
 		// goroutine; the run ends when done reports true.
-		prepare func(l *Loop)
-		act     func(l *Loop, flag *bool)
+		prepare func(l *aio.Loop)
+		act     func(l *aio.Loop, flag *bool)
 		forever bool
 	}{
-		{"CallSoon", nil, func(l *Loop, flag *bool) { l.CallSoon(func() { *flag = true }) }, false},
-		{"CallLater 0", nil, func(l *Loop, flag *bool) { l.CallLater(0, func() { *flag = true }) }, false},
-		{"CallLater 1ms", nil, func(l *Loop, flag *bool) { l.CallLater(time.Millisecond, func() { *flag = true }) }, false},
-		{"CallAt now", nil, func(l *Loop, flag *bool) { l.CallAt(l.Now(), func() { *flag = true }) }, false},
-		{"CallSoon with a far timer pending", func(l *Loop) { l.CallLater(time.Hour, func() {}) },
-			func(l *Loop, flag *bool) { l.CallSoon(func() { *flag = true }) }, false},
-		{"Stop", nil, func(l *Loop, _ *bool) { l.Stop() }, true},
+		{"CallSoon", nil, func(l *aio.Loop, flag *bool) { l.CallSoon(func() { *flag = true }) }, false},
+		{"CallLater 0", nil, func(l *aio.Loop, flag *bool) { l.CallLater(0, func() { *flag = true }) }, false},
+		{"CallLater 1ms", nil, func(l *aio.Loop, flag *bool) { l.CallLater(time.Millisecond, func() { *flag = true }) }, false},
+		{"CallAt now", nil, func(l *aio.Loop, flag *bool) { l.CallAt(l.Now(), func() { *flag = true }) }, false},
+		{"CallSoon with a far timer pending", func(l *aio.Loop) { l.CallLater(time.Hour, func() {}) },
+			func(l *aio.Loop, flag *bool) { l.CallSoon(func() { *flag = true }) }, false},
+		{"Stop", nil, func(l *aio.Loop, _ *bool) { l.Stop() }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			if tc.prepare != nil {
 				tc.prepare(l)
 			}
 			flag := false
-			wait := ltStart(t, l, func() error {
+			wait := startRun(t, l, func() error {
 				if tc.forever {
 					return l.RunForever()
 				}
 				return l.RunUntil(func() bool { return flag })
 			})
-			deadline := time.Now().Add(ltTimeout)
-			for !l.door.sleeping.Load() {
+			deadline := time.Now().Add(runTimeout)
+			for !l.ParkedForTest() {
 				if time.Now().After(deadline) {
 					l.Stop()
 					wait()
@@ -859,12 +866,12 @@ func TestDoorWakesParkedLoop(t *testing.T) {
 				}
 				time.Sleep(50 * time.Microsecond)
 			}
-			wakes := l.poller.WakeSyscalls()
+			wakes := l.WakeSyscallsForTest()
 			tc.act(l, &flag)
 			if err := wait(); err != nil {
 				t.Fatal(err)
 			}
-			if l.poller.WakeSyscalls() == wakes {
+			if l.WakeSyscallsForTest() == wakes {
 				t.Error("the parked loop ran without a wake-up system call")
 			}
 		})
@@ -873,88 +880,83 @@ func TestDoorWakesParkedLoop(t *testing.T) {
 
 // A cancel from another goroutine wakes a loop parked on a far timer.
 func TestDoorCancelWakesParkedLoop(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	fired := false
 	h, _ := l.CallLater(time.Hour, func() { fired = true })
 	// Run until the timer has reached the heap (it starts in the door) and
 	// the cancellation has taken it out again.
 	inHeap := false
 	cancelled := func() bool {
-		if l.timers.len() > 0 {
+		if l.TimersForTest() > 0 {
 			inHeap = true
 		}
-		return inHeap && l.timers.len() == 0
+		return inHeap && l.TimersForTest() == 0
 	}
-	wait := ltStart(t, l, func() error { return l.RunUntil(cancelled) })
-	deadline := time.Now().Add(ltTimeout)
-	for !l.door.sleeping.Load() && time.Now().Before(deadline) {
+	wait := startRun(t, l, func() error { return l.RunUntil(cancelled) })
+	deadline := time.Now().Add(runTimeout)
+	for !l.ParkedForTest() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Microsecond)
 	}
 	h.Cancel()
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
-	if fired || l.timers.len() != 0 {
-		t.Errorf("fired=%v, %d timers left; want a cancelled, removed timer", fired, l.timers.len())
+	if fired || l.TimersForTest() != 0 {
+		t.Errorf("fired=%v, %d timers left; want a cancelled, removed timer", fired, l.TimersForTest())
 	}
 }
 
 // The pool of callback records keeps what a burst gives back while the loop
 // is busy (so the next burst allocates nothing), and is trimmed to
-// maxPooled when the loop goes idle (here with no wait between trims).
+// MaxPooled when the loop goes idle (here with no wait between trims).
 func TestPoolTrimmedWhenIdle(t *testing.T) {
-	defer setTrimInterval(0)()
-	l := ltLoop(t)
-	const burst = 3 * maxPooled
+	defer aio.SetTrimIntervalForTest(0)()
+	l := newLoop(t)
+	const burst = 3 * aio.MaxPooled
 	n := 0
 	l.CallSoon(func() {
 		for range burst {
 			l.CallSoon(func() { n++ })
 		}
 	})
-	ltRunUntil(t, l, func() bool { return n == burst })
-	afterBurst := l.pool.n // the loop is not running: safe to read
+	runUntil(t, l, func() bool { return n == burst })
+	afterBurst := l.PooledForTest() // the loop is not running: safe to read
 	// Idle: the loop parks between the ticks of a slow timer, and trims.
 	ticks := 0
 	var tick func()
 	tick = func() { ticks++; l.CallLater(time.Millisecond, tick) }
 	l.CallSoon(tick)
-	ltRunUntil(t, l, func() bool { return ticks > 2 && l.pool.n <= maxPooled+1 || ticks > 1000 })
-	afterIdle := l.pool.n
+	runUntil(t, l, func() bool { return ticks > 2 && l.PooledForTest() <= aio.MaxPooled+1 || ticks > 1000 })
+	afterIdle := l.PooledForTest()
 	if afterBurst < burst {
 		t.Errorf("after the burst the pool held %d records, want the %d the burst gave back", afterBurst, burst)
 	}
-	if afterIdle > maxPooled+1 { // +1: the tick's record, recycled after the trim
-		t.Errorf("after going idle the pool held %d records, want at most %d", afterIdle, maxPooled+1)
+	if afterIdle > aio.MaxPooled+1 { // +1: the tick's record, recycled after the trim
+		t.Errorf("after going idle the pool held %d records, want at most %d", afterIdle, aio.MaxPooled+1)
 	}
 }
 
-// CallSoon documents that callbacks run "in the order of the calls", and
-// CallLater and CallAt that "timers due at the same time run in the order
-// they were scheduled". Here the order of the calls is fixed by
-// happens-before across goroutines: another goroutine calls first, and
-// returns, before the loop calls. The first call's callback must run first.
-//
-// (If the intended guarantee is weaker, namely that calls from other
-// goroutines take their place when the loop drains its door, the
-// documentation must say so and this test must be inverted.)
+// Calls ordered by happens-before across goroutines run in that order: a
+// call made on another goroutine, which returns before the loop's call
+// begins, runs first, for CallSoon and for CallAt with equal deadlines
+// ("in the order of the calls", as CallSoon and CallAt document).
 func TestOrderAcrossDoor(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		sched func(l *Loop, at time.Time, fn func())
+		sched func(l *aio.Loop, at time.Time, fn func())
 	}{
-		{"CallSoon", func(l *Loop, _ time.Time, fn func()) { l.CallSoon(fn) }},
-		{"CallAt with equal deadlines", func(l *Loop, at time.Time, fn func()) { l.CallAt(at, fn) }},
+		{"CallSoon", func(l *aio.Loop, _ time.Time, fn func()) { l.CallSoon(fn) }},
+		{"CallAt with equal deadlines", func(l *aio.Loop, at time.Time, fn func()) { l.CallAt(at, fn) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			var log []string
 			l.CallSoon(func() {
 				at := l.Now().Add(time.Millisecond)
-				ltOffLoopDo(func() { tc.sched(l, at, func() { log = append(log, "first (other goroutine)") }) })
+				offLoopDo(func() { tc.sched(l, at, func() { log = append(log, "first (other goroutine)") }) })
 				tc.sched(l, at, func() { log = append(log, "second (loop)") })
 			})
-			ltRunUntil(t, l, func() bool { return len(log) == 2 })
+			runUntil(t, l, func() bool { return len(log) == 2 })
 			if log[0] != "first (other goroutine)" {
 				t.Errorf("ran in order %q, want the order of the calls", log)
 			}
@@ -974,10 +976,10 @@ func TestCancelTicket(t *testing.T) {
 		{"drained into the ready queue", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			var log []string
 			done := false
-			var h Handle
+			var h aio.Handle
 			cancel := func() {
 				h.Cancel()
 				h.Cancel() // twice: a no-op
@@ -988,17 +990,17 @@ func TestCancelTicket(t *testing.T) {
 					// Queued before the calls below are sent, so it runs
 					// in the batch that drains them, before them.
 					l.CallSoon(func() {
-						if !l.door.q.Popped(h.gen) {
+						if !l.DrainedForTest(h) {
 							t.Error("the call was not drained")
 						}
 						cancel()
 					})
 				}
-				h = ltOffLoop(func() Handle {
+				h = offLoop(func() aio.Handle {
 					h, _ := l.CallSoon(func() { log = append(log, "cancelled call ran") })
 					return h
 				})
-				ltOffLoop(func() Handle {
+				offLoop(func() aio.Handle {
 					h, _ := l.CallSoon(func() { log = append(log, "other") })
 					return h
 				})
@@ -1006,30 +1008,30 @@ func TestCancelTicket(t *testing.T) {
 					cancel()
 				}
 			})
-			ltRunUntil(t, l, func() bool { return done })
+			runUntil(t, l, func() bool { return done })
 			if fmt.Sprint(log) != "[other]" {
 				t.Errorf("ran %v, want [other]", log)
 			}
-			if len(l.door.dropped) != 0 {
-				t.Errorf("%d cancelled door positions left over", len(l.door.dropped))
+			if l.DroppedForTest() != 0 {
+				t.Errorf("%d cancelled door positions left over", l.DroppedForTest())
 			}
 		})
 	}
 	t.Run("after it ran", func(t *testing.T) {
-		l := ltLoop(t)
+		l := newLoop(t)
 		ran := 0
-		var h Handle
-		h = ltOffLoop(func() Handle { h, _ := l.CallSoon(func() { ran++ }); return h })
+		var h aio.Handle
+		h = offLoop(func() aio.Handle { h, _ := l.CallSoon(func() { ran++ }); return h })
 		stage := 0
 		l.CallSoon(func() {})
-		ltRunUntil(t, l, func() bool { return ran == 1 })
+		runUntil(t, l, func() bool { return ran == 1 })
 		// A later call takes the record the first one used; the stale
 		// ticket must not cancel it.
 		l.CallSoon(func() {
 			l.CallSoon(func() { stage++ })
 			h.Cancel()
 		})
-		ltRunUntil(t, l, func() bool { return stage == 1 })
+		runUntil(t, l, func() bool { return stage == 1 })
 		if ran != 1 {
 			t.Errorf("ran %d times", ran)
 		}

@@ -1,4 +1,4 @@
-package aio
+package aio_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
 
 // Tests of the guarantees the core keeps under stress: order across the
@@ -21,12 +23,11 @@ import (
 // deterministic test here that failed before its fix; the stress tests are
 // bounded in time and run under -race.
 
-// stHoldProducer claims a slot of l's door and leaves it unpublished, as a
+// holdProducer claims a slot of l's door and leaves it unpublished, as a
 // producer descheduled in the middle of a submission does, until the test
 // ends (or release is called).
-func stHoldProducer(t testing.TB, l *Loop) (release func()) {
-	_, publish := l.door.q.Reserve()
-	once := sync.OnceFunc(func() { publish(command(func() {})) })
+func holdProducer(t testing.TB, l *aio.Loop) (release func()) {
+	once := sync.OnceFunc(l.HoldDoorSlotForTest())
 	t.Cleanup(once)
 	return once
 }
@@ -42,24 +43,24 @@ func stHoldProducer(t testing.TB, l *Loop) (release func()) {
 func TestOrderAcrossDoorWithPausedProducer(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		sched func(l *Loop, at time.Time, log func())
+		sched func(l *aio.Loop, at time.Time, log func())
 	}{
-		{"CallSoon", func(l *Loop, _ time.Time, log func()) { l.CallSoon(log) }},
-		{"CallAt", func(l *Loop, at time.Time, log func()) { l.CallAt(at, log) }},
-		{"Spawn", func(l *Loop, _ time.Time, log func()) {
-			Spawn(l, func(*Ctx) (int, error) { log(); return 0, nil })
+		{"CallSoon", func(l *aio.Loop, _ time.Time, log func()) { l.CallSoon(log) }},
+		{"CallAt", func(l *aio.Loop, at time.Time, log func()) { l.CallAt(at, log) }},
+		{"Spawn", func(l *aio.Loop, _ time.Time, log func()) {
+			aio.Spawn(l, func(*aio.Ctx) (int, error) { log(); return 0, nil })
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := ltLoop(t)
+			l := newLoop(t)
 			var order []string
 			l.CallSoon(func() {
-				stHoldProducer(t, l) // paused for the whole test
+				holdProducer(t, l) // paused for the whole test
 				at := l.Now().Add(time.Millisecond)
-				ltOffLoopDo(func() { tc.sched(l, at, func() { order = append(order, "other goroutine") }) })
+				offLoopDo(func() { tc.sched(l, at, func() { order = append(order, "other goroutine") }) })
 				tc.sched(l, at, func() { order = append(order, "loop") })
 			})
-			ltRunUntil(t, l, func() bool { return len(order) == 2 })
+			runUntil(t, l, func() bool { return len(order) == 2 })
 			if order[0] != "other goroutine" {
 				t.Fatalf("ran in order %q, want the order of the calls", order)
 			}
@@ -71,8 +72,8 @@ func TestOrderAcrossDoorWithPausedProducer(t *testing.T) {
 // slot, still runs: a callback chain on the loop keeps going, and timers
 // fire, while the producer stays paused.
 func TestPausedProducerDoesNotStallLoop(t *testing.T) {
-	l := ltLoop(t)
-	release := stHoldProducer(t, l)
+	l := newLoop(t)
+	release := holdProducer(t, l)
 	links, fired := 0, false
 	var chain func()
 	chain = func() {
@@ -82,7 +83,7 @@ func TestPausedProducerDoesNotStallLoop(t *testing.T) {
 	}
 	l.CallSoon(chain)
 	l.CallLater(time.Millisecond, func() { fired = true })
-	ltRunUntil(t, l, func() bool { return links == 1000 && fired })
+	runUntil(t, l, func() bool { return links == 1000 && fired })
 	release()
 }
 
@@ -98,7 +99,7 @@ func TestOrderAcrossDoorStress(t *testing.T) {
 	for _, procs := range []int{1, 2, 8} {
 		t.Run(fmt.Sprintf("GOMAXPROCS=%d", procs), func(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-			l := ltLoop(t)
+			l := newLoop(t)
 			var published atomic.Int64
 			ran := make([]bool, rounds+1)
 			var bad []int
@@ -140,7 +141,7 @@ func TestOrderAcrossDoorStress(t *testing.T) {
 					published.Store(int64(i))
 				}
 			})
-			ltRunUntil(t, l, func() bool { return checked == rounds })
+			runUntil(t, l, func() bool { return checked == rounds })
 			close(stop)
 			wg.Wait()
 			if len(bad) > 0 {
@@ -153,10 +154,10 @@ func TestOrderAcrossDoorStress(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 2. Overload
 
-// stFlood sends n callbacks through l's door from another goroutine, each
+// floodDoor sends n callbacks through l's door from another goroutine, each
 // counting in *ran, and returns once they are all in the door.
-func stFlood(l *Loop, n int, ran *int) {
-	ltOffLoopDo(func() {
+func floodDoor(l *aio.Loop, n int, ran *int) {
+	offLoopDo(func() {
 		for range n {
 			l.CallSoon(func() { *ran++ })
 		}
@@ -164,22 +165,22 @@ func stFlood(l *Loop, n int, ran *int) {
 }
 
 // A timer scheduled on the loop while the door holds a flood fires at its
-// time, not after the flood: the loop takes at most maxDrain items from the
+// time, not after the flood: the loop takes at most MaxDrain items from the
 // door per iteration, and scheduling takes none.
 func TestTimerOnTimeUnderFlood(t *testing.T) {
-	l := ltLoop(t)
-	const flood = 50 * maxDrain
+	l := newLoop(t)
+	const flood = 50 * aio.MaxDrain
 	ran := 0
-	stFlood(l, flood, &ran)
+	floodDoor(l, flood, &ran)
 	firedAfter := -1
 	l.CallSoon(func() {
 		// This callback was sent after the flood: it runs after it. The
 		// timer it schedules must not wait for anything in the door.
 		l.CallLater(0, func() { firedAfter = ran })
 	})
-	stFlood(l, flood, &ran) // more behind it
-	ltRunUntil(t, l, func() bool { return firedAfter >= 0 })
-	if firedAfter > flood+2*maxDrain {
+	floodDoor(l, flood, &ran) // more behind it
+	runUntil(t, l, func() bool { return firedAfter >= 0 })
+	if firedAfter > flood+2*aio.MaxDrain {
 		t.Fatalf("the timer fired after %d flood callbacks; it was due after %d", firedAfter, flood)
 	}
 	if _, err := l.CallSoon(func() {}); err != nil {
@@ -190,27 +191,27 @@ func TestTimerOnTimeUnderFlood(t *testing.T) {
 // A Stop from another goroutine ends the run at the next iteration, however
 // much the door holds; what is left waits in the door for the next run.
 func TestStopUnderFlood(t *testing.T) {
-	l := ltLoop(t)
-	const flood = 50 * maxDrain
+	l := newLoop(t)
+	const flood = 50 * aio.MaxDrain
 	ran := 0
-	stFlood(l, flood, &ran)
+	floodDoor(l, flood, &ran)
 	if err := l.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	ltRunForever(t, l)
-	if ran > maxDrain {
-		t.Fatalf("the stopped run ran %d flooding callbacks; at most one iteration's %d", ran, maxDrain)
+	runForever(t, l)
+	if ran > aio.MaxDrain {
+		t.Fatalf("the stopped run ran %d flooding callbacks; at most one iteration's %d", ran, aio.MaxDrain)
 	}
-	ltRunUntil(t, l, func() bool { return ran == flood })
+	runUntil(t, l, func() bool { return ran == flood })
 }
 
 // After a burst the ready ring, the timer heap's array and the record pool
 // shrink back once the loop has gone idle; the steady state keeps its room.
 func TestMemoryGivenBackAfterBurst(t *testing.T) {
-	defer setTrimInterval(0)()
-	l := ltLoop(t)
+	defer aio.SetTrimIntervalForTest(0)()
+	l := newLoop(t)
 	burst := 1 << 20
-	if raceEnabled {
+	if raceEnabled || slowIdentity {
 		burst = 1 << 16
 	}
 	n, fired := 0, 0
@@ -222,8 +223,8 @@ func TestMemoryGivenBackAfterBurst(t *testing.T) {
 			l.CallLater(time.Duration(i%1000)*time.Microsecond, func() { fired++ })
 		}
 	})
-	ltRunUntil(t, l, func() bool { return n == burst && fired == burst })
-	if c := l.ready.Cap(); c < burst {
+	runUntil(t, l, func() bool { return n == burst && fired == burst })
+	if c := l.ReadyCapForTest(); c < burst {
 		t.Fatalf("ready ring capacity %d during the burst", c)
 	}
 	// Going idle: the loop trims by itself (here with no wait between
@@ -231,23 +232,23 @@ func TestMemoryGivenBackAfterBurst(t *testing.T) {
 	var tick func()
 	tick = func() { l.CallLater(time.Millisecond, tick) }
 	l.CallSoon(tick)
-	ltRunUntil(t, l, func() bool { return !l.trim.trimmable(l) })
-	if c := l.ready.Cap(); c > ringFloor {
-		t.Errorf("ready ring capacity %d after going idle, want at most %d", c, ringFloor)
+	runUntil(t, l, func() bool { return !l.TrimmableForTest() })
+	if c := l.ReadyCapForTest(); c > aio.RingFloor {
+		t.Errorf("ready ring capacity %d after going idle, want at most %d", c, aio.RingFloor)
 	}
-	if c := l.timers.heap.Cap(); c > 1024 {
+	if c := l.TimerHeapCapForTest(); c > 1024 {
 		t.Errorf("timer heap capacity %d after going idle, want at most 1024", c)
 	}
-	if p := l.pool.n; p > maxPooled+1 { // +1: the idle timer's record, back after the trim
-		t.Errorf("record pool %d after going idle, want at most %d", p, maxPooled+1)
+	if p := l.PooledForTest(); p > aio.MaxPooled+1 { // +1: the idle timer's record, back after the trim
+		t.Errorf("record pool %d after going idle, want at most %d", p, aio.MaxPooled+1)
 	}
 }
 
 // The trim looks at the interval's high-water mark: bursts that come back
 // within the interval keep the room they need.
 func TestMemoryKeptWhileBurstsRepeat(t *testing.T) {
-	defer setTrimInterval(time.Hour)()
-	l := ltLoop(t)
+	defer aio.SetTrimIntervalForTest(time.Hour)()
+	l := newLoop(t)
 	const burst = 1 << 15
 	for round := range 3 {
 		n := 0
@@ -256,11 +257,11 @@ func TestMemoryKeptWhileBurstsRepeat(t *testing.T) {
 				l.CallSoon(func() { n++ })
 			}
 		})
-		ltRunUntil(t, l, func() bool { return n == burst })
+		runUntil(t, l, func() bool { return n == burst })
 		idle := false
 		l.CallLater(time.Millisecond, func() { idle = true })
-		ltRunUntil(t, l, func() bool { return idle })
-		if c := l.ready.Cap(); c < burst {
+		runUntil(t, l, func() bool { return idle })
+		if c := l.ReadyCapForTest(); c < burst {
 			t.Fatalf("round %d: the ring was cut to %d between bursts of %d", round, c, burst)
 		}
 	}
@@ -270,7 +271,7 @@ func TestMemoryKeptWhileBurstsRepeat(t *testing.T) {
 // a goroutine stops the loop: the chain completes while the flood goes on,
 // and the Stop takes effect. Bounded by the test helpers' liveness limit.
 func TestFloodStress(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {
@@ -298,8 +299,8 @@ func TestFloodStress(t *testing.T) {
 		})
 	}
 	l.CallSoon(link)
-	ltRunUntil(t, l, func() bool { return links == 50 })
-	wait := ltStart(t, l, l.RunForever)
+	runUntil(t, l, func() bool { return links == 50 })
+	wait := startRun(t, l, l.RunForever)
 	time.Sleep(10 * time.Millisecond)
 	l.Stop()
 	if err := wait(); err != nil {
@@ -316,15 +317,15 @@ func TestFloodStress(t *testing.T) {
 // A task cancelled by Shutdown that spawns another task in its cleanup: the
 // new task is cancelled as it starts (it never runs), and Shutdown returns.
 func TestShutdownCancelsTasksSpawnedDuringIt(t *testing.T) {
-	l := fxLoop(t)
-	var spawned *Task[int]
+	l := newLoop(t)
+	var spawned *aio.Task[int]
 	ran := false
-	Spawn(l, func(c *Ctx) (int, error) {
-		err := Sleep(c, time.Hour)
-		spawned, _ = Spawn(l, func(c *Ctx) (int, error) { ran = true; return 0, Sleep(c, time.Hour) })
+	aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		err := aio.Sleep(c, time.Hour)
+		spawned, _ = aio.Spawn(l, func(c *aio.Ctx) (int, error) { ran = true; return 0, aio.Sleep(c, time.Hour) })
 		return 0, err
 	})
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	errc := make(chan error, 1)
 	go func() { errc <- l.Shutdown(context.Background()) }()
 	select {
@@ -337,7 +338,7 @@ func TestShutdownCancelsTasksSpawnedDuringIt(t *testing.T) {
 		<-errc
 		t.Fatal("Shutdown did not return: it waited for a task spawned during it")
 	}
-	if ran || !spawned.Canceled() || !errors.Is(spawned.Err(), ErrShutdown) {
+	if ran || !spawned.Canceled() || !errors.Is(spawned.Err(), aio.ErrShutdown) {
 		t.Fatalf("the task spawned during Shutdown: ran=%v err=%v", ran, spawned.Err())
 	}
 }
@@ -345,23 +346,23 @@ func TestShutdownCancelsTasksSpawnedDuringIt(t *testing.T) {
 // A Stop that ends Shutdown's run early makes Shutdown say so: an error
 // matching ErrStopped with the number of tasks still running, not nil.
 func TestShutdownStoppedEarlyReportsIt(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	cleaned := 0
 	for i := range 5 {
-		Spawn(l, func(c *Ctx) (int, error) {
-			err := Sleep(c, time.Hour)
+		aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+			err := aio.Sleep(c, time.Hour)
 			if i == 0 {
-				ltOffLoopDo(func() { l.Stop() }) // lands during the cleanup
+				offLoopDo(func() { l.Stop() }) // lands during the cleanup
 			}
-			Await(c, f) // a cleanup that takes a while
+			aio.Await(c, f) // a cleanup that takes a while
 			cleaned++
 			return 0, err
 		})
 	}
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	err := l.Shutdown(context.Background())
-	if !errors.Is(err, ErrStopped) || !strings.Contains(err.Error(), "5 tasks") {
+	if !errors.Is(err, aio.ErrStopped) || !strings.Contains(err.Error(), "5 tasks") {
 		t.Fatalf("Shutdown stopped with 5 tasks alive = %v, want ErrStopped naming 5 tasks", err)
 	}
 	// The tasks are intact: finishing the job finishes them.
@@ -375,16 +376,16 @@ func TestShutdownStoppedEarlyReportsIt(t *testing.T) {
 // cancellation is reported, and Shutdown returns an error wrapping the
 // context's cause; Close then unwinds the task.
 func TestShutdownDeadline(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
-	stubborn, _ := Spawn(l, func(c *Ctx) (int, error) {
+	l := newLoop(t)
+	rep := record(l)
+	stubborn, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		for {
-			if err := Sleep(c, time.Millisecond); errors.Is(err, ErrClosed) {
+			if err := aio.Sleep(c, time.Millisecond); errors.Is(err, aio.ErrClosed) {
 				return 0, err
 			}
 		}
 	})
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	err := l.Shutdown(ctx)
@@ -398,7 +399,7 @@ func TestShutdownDeadline(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(stubborn.Err(), ErrClosed) {
+	if !errors.Is(stubborn.Err(), aio.ErrClosed) {
 		t.Fatalf("after Close the stubborn task ended with %v", stubborn.Err())
 	}
 }
@@ -406,17 +407,17 @@ func TestShutdownDeadline(t *testing.T) {
 // Run returns once the shutdown's time is up, reporting the task that
 // would not finish.
 func TestRunShutdownTimeout(t *testing.T) {
-	var reports []ErrorContext
-	v, err := Run(func(c *Ctx) (int, error) {
-		Spawn(c.Loop(), func(c *Ctx) (int, error) {
+	var reports []aio.ErrorContext
+	v, err := aio.Run(func(c *aio.Ctx) (int, error) {
+		aio.Spawn(c.Loop(), func(c *aio.Ctx) (int, error) {
 			for {
-				if err := Sleep(c, time.Millisecond); errors.Is(err, ErrClosed) {
+				if err := aio.Sleep(c, time.Millisecond); errors.Is(err, aio.ErrClosed) {
 					return 0, err
 				}
 			}
 		})
-		return 7, Yield(c)
-	}, WithShutdownTimeout(20*time.Millisecond), WithErrorHandler(func(_ *Loop, ctx ErrorContext) {
+		return 7, aio.Yield(c)
+	}, aio.WithShutdownTimeout(20*time.Millisecond), aio.WithErrorHandler(func(_ *aio.Loop, ctx aio.ErrorContext) {
 		reports = append(reports, ctx)
 	}))
 	if v != 7 || !errors.Is(err, context.DeadlineExceeded) {
@@ -433,19 +434,19 @@ func TestRunShutdownTimeout(t *testing.T) {
 // A body that Close is unwinding and that calls Close, or Wait on a future,
 // gets an error at once, as it would during a run, instead of deadlocking.
 func TestCloseAndWaitFromUnwindingBody(t *testing.T) {
-	l, err := NewLoop()
+	l, err := aio.NewLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := NewFuture[int](l)
+	f := aio.NewFuture[int](l)
 	var closeErr, waitErr error
-	Spawn(l, func(c *Ctx) (int, error) {
-		_, err := Await(c, f)
+	aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		_, err := aio.Await(c, f)
 		closeErr = l.Close()
 		_, waitErr = f.Wait(context.Background())
 		return 0, err
 	})
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	done := make(chan error, 1)
 	go func() { done <- l.Close() }()
 	select {
@@ -456,7 +457,7 @@ func TestCloseAndWaitFromUnwindingBody(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close deadlocked on a body that called Close or Wait while being unwound")
 	}
-	if !errors.Is(closeErr, ErrRunning) || !errors.Is(waitErr, ErrOnLoop) {
+	if !errors.Is(closeErr, aio.ErrRunning) || !errors.Is(waitErr, aio.ErrOnLoop) {
 		t.Fatalf("from the unwinding body: Close = %v (want ErrRunning), Wait = %v (want ErrOnLoop)", closeErr, waitErr)
 	}
 }
@@ -467,19 +468,19 @@ func TestCloseAndWaitFromUnwindingBody(t *testing.T) {
 // GatherAll over 1000 failing tasks retrieves every error: nothing is
 // reported, at the end of the run or at shutdown.
 func TestNoFalseUnretrievedReports(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
+	l := newLoop(t)
+	rep := record(l)
 	boom := errors.New("boom")
 	var errs []error
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		var tasks []*Task[int]
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		var tasks []*aio.Task[int]
 		for range 1000 {
-			task, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, boom })
+			task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, boom })
 			tasks = append(tasks, task)
 		}
-		Yield(c) // they all fail before anyone reads them
-		Yield(c)
-		_, errs, _ = GatherAll(c, tasks...)
+		aio.Yield(c) // they all fail before anyone reads them
+		aio.Yield(c)
+		_, errs, _ = aio.GatherAll(c, tasks...)
 		return 0, nil
 	})
 	if err := l.Shutdown(context.Background()); err != nil {
@@ -494,17 +495,17 @@ func TestNoFalseUnretrievedReports(t *testing.T) {
 // garbage collector has found it unreachable, before shutdown; one that is
 // still held and unread is reported at shutdown; each once.
 func TestUnretrievedReportedWhenCollected(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
-	held, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, errors.New("held") })
+	l := newLoop(t)
+	rep := record(l)
+	held, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, errors.New("held") })
 	func() {
-		Spawn(l, func(c *Ctx) (int, error) { return 0, errors.New("dropped") })
+		aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, errors.New("dropped") })
 	}()
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	deadline := time.Now().Add(5 * time.Second)
 	for len(rep.all()) == 0 && time.Now().Before(deadline) {
 		runtime.GC()
-		fxIterate(t, l, nil) // takes the report the cleanup posted
+		iterate(t, l, nil) // takes the report the cleanup posted
 	}
 	r := rep.all()
 	if len(r) != 1 || r[0].Err.Error() != "dropped" || !strings.Contains(r[0].Message, "garbage collected") {
@@ -527,15 +528,15 @@ func TestUnretrievedReportedWhenCollected(t *testing.T) {
 // another loop, is refused with ErrOnLoop: it would block the first loop
 // (and two loops waiting on each other would deadlock).
 func TestWaitRefusedOnAnyLoop(t *testing.T) {
-	a, b := fxLoop(t), fxLoop(t)
-	f := NewFuture[int](b)
+	a, b := newLoop(t), newLoop(t)
+	f := aio.NewFuture[int](b)
 	var fromTask, fromCallback error
-	task := fxRunTask(t, a, func(c *Ctx) (int, error) {
+	task := runTask(t, a, func(c *aio.Ctx) (int, error) {
 		_, fromTask = f.Wait(context.Background())
 		return 0, nil
 	})
-	fxIterate(t, a, func() { _, fromCallback = f.Wait(context.Background()) })
-	if task.Err() != nil || !errors.Is(fromTask, ErrOnLoop) || !errors.Is(fromCallback, ErrOnLoop) {
+	iterate(t, a, func() { _, fromCallback = f.Wait(context.Background()) })
+	if task.Err() != nil || !errors.Is(fromTask, aio.ErrOnLoop) || !errors.Is(fromCallback, aio.ErrOnLoop) {
 		t.Fatalf("Wait on another loop's future: from a task %v, from a callback %v; want ErrOnLoop", fromTask, fromCallback)
 	}
 }
@@ -547,24 +548,24 @@ func TestWaitRefusedOnAnyLoop(t *testing.T) {
 // argument order; a sibling that fails after Gather returned is not
 // reported as never retrieved (Gather retrieves what it was given).
 func TestGatherFirstFailureInTime(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
+	l := newLoop(t)
+	rep := record(l)
 	e0, e1 := errors.New("f0"), errors.New("f1")
 	var got error
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		f0, f1 := NewFuture[int](l), NewFuture[int](l)
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		f0, f1 := aio.NewFuture[int](l), aio.NewFuture[int](l)
 		l.CallSoon(func() { f1.SetError(e1); f0.SetError(e0) })
-		_, got = Gather(c, f0, f1)
+		_, got = aio.Gather(c, f0, f1)
 		return 0, nil
 	})
 	if got != e1 {
 		t.Fatalf("futures failing f1 then f0: Gather = %v, want f1's error", got)
 	}
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		t0, _ := Spawn(l, func(c *Ctx) (int, error) { Yield(c); Yield(c); return 0, e0 })
-		t1, _ := Spawn(l, func(c *Ctx) (int, error) { Yield(c); return 0, e1 })
-		t2, _ := Spawn(l, func(c *Ctx) (int, error) { Sleep(c, time.Millisecond); return 0, errors.New("late") })
-		_, got = Gather(c, t0, t1, t2)
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		t0, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { aio.Yield(c); aio.Yield(c); return 0, e0 })
+		t1, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { aio.Yield(c); return 0, e1 })
+		t2, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { aio.Sleep(c, time.Millisecond); return 0, errors.New("late") })
+		_, got = aio.Gather(c, t0, t1, t2)
 		return 0, nil
 	})
 	if got != e1 {
@@ -585,21 +586,21 @@ func TestGatherFirstFailureInTime(t *testing.T) {
 // callback of its own, never inside a user's call on the loop (here a
 // CallSoon that comes after the second completion reached the door).
 func TestReportsRunAsOwnCallbacks(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	inCall := false
 	var reportedInCall []bool
-	l.SetErrorHandler(func(_ *Loop, ctx ErrorContext) { reportedInCall = append(reportedInCall, inCall) })
-	f := NewFuture[int](l)
-	fxIterate(t, l, func() {
+	l.SetErrorHandler(func(_ *aio.Loop, ctx aio.ErrorContext) { reportedInCall = append(reportedInCall, inCall) })
+	f := aio.NewFuture[int](l)
+	iterate(t, l, func() {
 		f.SetResult(1)
-		ltOffLoopDo(func() { f.SetResult(2) }) // in the door now
+		offLoopDo(func() { f.SetResult(2) }) // in the door now
 		inCall = true
 		l.CallSoon(func() {})
-		Spawn(l, func(*Ctx) (int, error) { return 0, nil })
+		aio.Spawn(l, func(*aio.Ctx) (int, error) { return 0, nil })
 		inCall = false
 	})
-	fxIterate(t, l, nil)
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
+	iterate(t, l, nil)
 	if len(reportedInCall) != 1 || reportedInCall[0] {
 		t.Fatalf("reports (true: inside the user's call) %v, want one, outside", reportedInCall)
 	}
@@ -612,32 +613,32 @@ func TestReportsRunAsOwnCallbacks(t *testing.T) {
 // for the new file registers it (it fires) instead of finding the old
 // watch, and the stale watch is reported once.
 func TestAddReaderAfterFDReuse(t *testing.T) {
-	l := ltLoop(t)
-	rep := fxRecord(l)
-	r1, _ := ltPipe(t)
+	l := newLoop(t)
+	rep := record(l)
+	r1, _ := pipe(t)
 	oldFired, newFired := 0, 0
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		if err := l.AddReader(r1, func() { oldFired++ }); err != nil {
 			t.Fatal(err)
 		}
 	})
-	syscall.Close(r1) // no RemoveReader; ltPipe's cleanup closes it again harmlessly only if reused
-	r2, w2 := ltPipe(t)
+	syscall.Close(r1) // no RemoveReader; pipe's cleanup closes it again harmlessly only if reused
+	r2, w2 := pipe(t)
 	if r2 != r1 {
 		t.Skipf("the new pipe got fd %d, not the freed %d", r2, r1)
 	}
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		if err := l.AddReader(r2, func() {
 			newFired++
 			var b [1]byte
-			ltRead(r2, b[:])
+			readFD(r2, b[:])
 		}); err != nil {
 			t.Errorf("AddReader of the reused fd: %v", err)
 		}
 	})
-	ltWrite(w2, []byte{1})
-	ltRunUntil(t, l, func() bool { return newFired > 0 })
-	fxIterate(t, l, func() { l.RemoveReader(r2) })
+	writeFD(w2, []byte{1})
+	runUntil(t, l, func() bool { return newFired > 0 })
+	iterate(t, l, func() { l.RemoveReader(r2) })
 	if oldFired != 0 {
 		t.Fatalf("the old watch's callback ran %d times for the new file", oldFired)
 	}
@@ -653,17 +654,17 @@ func TestDupKeepsClosedFDRegistered(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the stale registration is epoll's")
 	}
-	l := ltLoop(t)
-	rep := fxRecord(l)
-	r, w := ltPipe(t)
+	l := newLoop(t)
+	rep := record(l)
+	r, w := pipe(t)
 	dup, err := syscall.Dup(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer syscall.Close(dup)
-	fxIterate(t, l, func() { l.AddReader(r, func() {}) })
-	ltWrite(w, []byte{1}) // readable for ever: nobody reads
-	fxIterate(t, l, func() {
+	iterate(t, l, func() { l.AddReader(r, func() {}) })
+	writeFD(w, []byte{1}) // readable for ever: nobody reads
+	iterate(t, l, func() {
 		syscall.Close(r)
 		if _, err := l.RemoveReader(r); err != nil {
 			t.Errorf("RemoveReader of a closed fd: %v", err)
@@ -673,7 +674,7 @@ func TestDupKeepsClosedFDRegistered(t *testing.T) {
 	iters := 0
 	done := false
 	l.CallLater(50*time.Millisecond, func() { done = true })
-	ltRunUntil(t, l, ltCounted(&iters, func() bool { return done }))
+	runUntil(t, l, counted(&iters, func() bool { return done }))
 	if iters > 10 {
 		t.Fatalf("%d iterations in a 50 ms idle wait: the loop spun on a stale registration", iters)
 	}
@@ -684,15 +685,15 @@ func TestDupKeepsClosedFDRegistered(t *testing.T) {
 
 // Errors of AddReader name the method and the fd and keep the errno.
 func TestAddReaderErrorsNameTheirOperation(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	file, err := os.CreateTemp(t.TempDir(), "regular")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer file.Close()
 	var ownErr, fileErr, badErr error
-	fxIterate(t, l, func() {
-		ownErr = l.AddReader(l.pollerFDForTest(), func() {})
+	iterate(t, l, func() {
+		ownErr = l.AddReader(l.PollerFDForTest(), func() {})
 		fileErr = l.AddWriter(int(file.Fd()), func() {})
 		badErr = l.AddReader(1<<20, func() {})
 	})
@@ -720,15 +721,15 @@ func TestAddReaderErrorsNameTheirOperation(t *testing.T) {
 // like any other, ordered with the loop's own: it used to collide with the
 // value that marks a CallSoon and jump the timers.
 func TestCallAtZeroTimeAcrossDoor(t *testing.T) {
-	l := ltLoop(t)
+	l := newLoop(t)
 	var log []int
-	var h Handle
+	var h aio.Handle
 	l.CallSoon(func() {
-		ltOffLoopDo(func() { h, _ = l.CallAt(time.Time{}, func() { log = append(log, 1) }) })
+		offLoopDo(func() { h, _ = l.CallAt(time.Time{}, func() { log = append(log, 1) }) })
 		l.CallAt(time.Time{}, func() { log = append(log, 2) })
-		ltOffLoopDo(func() { l.CallAt(time.Time{}, func() { log = append(log, 3) }) })
+		offLoopDo(func() { l.CallAt(time.Time{}, func() { log = append(log, 3) }) })
 	})
-	ltRunUntil(t, l, func() bool { return len(log) == 3 })
+	runUntil(t, l, func() bool { return len(log) == 3 })
 	if !slices.Equal(log, []int{1, 2, 3}) || h.When().IsZero() {
 		t.Fatalf("timers ran in order %v (Handle.When %v), want [1 2 3]", log, h.When())
 	}

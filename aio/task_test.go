@@ -1,4 +1,4 @@
-package aio
+package aio_test
 
 import (
 	"context"
@@ -10,33 +10,23 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aiogo/aio/aio"
 )
 
-// fxRunTask spawns body on l from the test goroutine and runs l until the
-// task is done.
-func fxRunTask[T any](t *testing.T, l *Loop, body func(*Ctx) (T, error), opts ...TaskOption) *Task[T] {
-	t.Helper()
-	task, err := Spawn(l, body, opts...)
-	if err != nil {
-		t.Fatalf("Spawn: %v", err)
-	}
-	if err := l.RunUntil(task.IsDone); err != nil {
-		t.Fatalf("RunUntil: %v", err)
-	}
-	return task
-}
-
+// A task's Result is what its body returned, value and error alike; the
+// finished task is done, not canceled, and its Done channel is closed.
 func TestTaskResult(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	boom := errors.New("boom")
-	ok := fxRunTask(t, l, func(c *Ctx) (string, error) { return "fine", nil })
+	ok := runTask(t, l, func(c *aio.Ctx) (string, error) { return "fine", nil })
 	if v, err := ok.Result(); v != "fine" || err != nil {
 		t.Fatalf("Result = %q, %v", v, err)
 	}
-	if !ok.IsDone() || ok.Canceled() || !fxClosed(ok.Done()) {
+	if !ok.IsDone() || ok.Canceled() || !isClosed(ok.Done()) {
 		t.Fatal("finished task: wrong state")
 	}
-	bad := fxRunTask(t, l, func(c *Ctx) (string, error) { return "partial", boom })
+	bad := runTask(t, l, func(c *aio.Ctx) (string, error) { return "partial", boom })
 	if v, err := bad.Result(); v != "partial" || err != boom {
 		t.Fatalf("Result = %q, %v; want the body's value and error", v, err)
 	}
@@ -45,46 +35,51 @@ func TestTaskResult(t *testing.T) {
 	}
 }
 
+// A task that has not run yet is not done: Result returns ErrInvalidState
+// and Done is open; Done closes once the task is done.
 func TestTaskPendingResult(t *testing.T) {
-	l := fxLoop(t)
-	task, err := Spawn(l, func(c *Ctx) (int, error) { return 1, nil })
+	l := newLoop(t)
+	task, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 1, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := task.Result(); !errors.Is(err, ErrInvalidState) {
+	if _, err := task.Result(); !errors.Is(err, aio.ErrInvalidState) {
 		t.Fatalf("Result of a pending task = %v, want ErrInvalidState", err)
 	}
-	if task.IsDone() || fxClosed(task.Done()) {
+	if task.IsDone() || isClosed(task.Done()) {
 		t.Fatal("pending task reports done")
 	}
 	l.RunUntil(task.IsDone)
-	if !fxClosed(task.Done()) {
+	if !isClosed(task.Done()) {
 		t.Fatal("Done channel not closed")
 	}
 }
 
+// A task starts at the loop's next iteration, never during Spawn: spawned
+// from another goroutine on an idle loop, from a callback, or from a task
+// (the child runs once the parent suspends).
 func TestTaskStartsAtNextIteration(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	ran := 0
-	body := func(c *Ctx) (int, error) { ran++; return 0, nil }
+	body := func(c *aio.Ctx) (int, error) { ran++; return 0, nil }
 
 	// From another goroutine, on an idle loop: nothing runs before the loop.
-	task, err := Spawn(l, body)
+	task, err := aio.Spawn(l, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ran != 0 {
 		t.Fatal("body ran during Spawn from another goroutine")
 	}
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	if ran != 1 || !task.IsDone() {
 		t.Fatalf("after one iteration: ran=%d done=%v", ran, task.IsDone())
 	}
 
 	// From a callback: not during Spawn, but at the next iteration.
-	var task2 *Task[int]
-	fxIterate(t, l, func() {
-		task2, _ = Spawn(l, body)
+	var task2 *aio.Task[int]
+	iterate(t, l, func() {
+		task2, _ = aio.Spawn(l, body)
 		if ran != 1 {
 			t.Error("body ran during Spawn from the loop")
 		}
@@ -92,15 +87,15 @@ func TestTaskStartsAtNextIteration(t *testing.T) {
 	if ran != 1 || task2.IsDone() {
 		t.Fatalf("body ran in the iteration that spawned it (ran=%d)", ran)
 	}
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
 	if ran != 2 || !task2.IsDone() {
 		t.Fatalf("body did not run at the next iteration (ran=%d)", ran)
 	}
 
 	// From a task: the child starts after the parent suspends.
 	var order []string
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		child, err := Spawn(l, func(c *Ctx) (int, error) {
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		child, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 			order = append(order, "child")
 			return 0, nil
 		})
@@ -108,7 +103,7 @@ func TestTaskStartsAtNextIteration(t *testing.T) {
 			return 0, err
 		}
 		order = append(order, "after spawn")
-		_, err = Await(c, child)
+		_, err = aio.Await(c, child)
 		order = append(order, "awaited")
 		return 0, err
 	})
@@ -117,11 +112,15 @@ func TestTaskStartsAtNextIteration(t *testing.T) {
 	}
 }
 
+// A task is named Task-N after its ID unless WithName names it; IDs are
+// unique, String is name#ID, SetName renames (also concurrently with reads,
+// without a race), and Ctx.Name, Ctx.String and Ctx.Task agree with the
+// task.
 func TestTaskNames(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var inName, inString string
 	var inID uint64
-	task := fxRunTask(t, l, func(c *Ctx) (int, error) {
+	task := runTask(t, l, func(c *aio.Ctx) (int, error) {
 		inName, inString, inID = c.Name(), c.String(), c.Task().ID()
 		return 0, nil
 	})
@@ -135,7 +134,7 @@ func TestTaskNames(t *testing.T) {
 	if task.String() != fmt.Sprintf("%s#%d", want, task.ID()) || inString != task.String() {
 		t.Fatalf("String = %q (inside %q)", task.String(), inString)
 	}
-	named := fxRunTask(t, l, func(c *Ctx) (int, error) { return 0, nil }, WithName("worker"))
+	named := runTask(t, l, func(c *aio.Ctx) (int, error) { return 0, nil }, aio.WithName("worker"))
 	if named.Name() != "worker" {
 		t.Fatalf("WithName: %q", named.Name())
 	}
@@ -157,74 +156,79 @@ func TestTaskNames(t *testing.T) {
 	wg.Wait()
 }
 
+// Spawn refuses a nil body with ErrNilFunc and a closed loop with ErrClosed.
 func TestSpawnErrors(t *testing.T) {
-	l := fxLoop(t)
-	if _, err := Spawn[int](l, nil); !errors.Is(err, ErrNilFunc) {
+	l := newLoop(t)
+	if _, err := aio.Spawn[int](l, nil); !errors.Is(err, aio.ErrNilFunc) {
 		t.Fatalf("Spawn(nil) = %v, want ErrNilFunc", err)
 	}
-	closed, err := NewLoop()
+	closed, err := aio.NewLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
 	closed.Close()
-	if _, err := Spawn(closed, func(c *Ctx) (int, error) { return 0, nil }); !errors.Is(err, ErrClosed) {
+	if _, err := aio.Spawn(closed, func(c *aio.Ctx) (int, error) { return 0, nil }); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("Spawn on a closed loop = %v, want ErrClosed", err)
 	}
 }
 
-// fxOtherLoopFuture is a future of a loop that is not the test's.
-func fxOtherLoopFuture(t *testing.T) *Future[int] {
-	other := fxLoop(t)
-	return NewFuture[int](other)
+// otherLoopFuture is a future of a loop that is not the test's.
+func otherLoopFuture(t *testing.T) *aio.Future[int] {
+	other := newLoop(t)
+	return aio.NewFuture[int](other)
 }
 
+// Await, Sleep, Yield, Gather and Wait refuse misuse in a task (a nil or
+// another task's Ctx, another loop's future, the task itself, nil
+// awaitables, a blocking Wait) with the documented error, and the misuse
+// changes nothing: the task goes on, and the other task is untouched.
 func TestAwaitMisuseInTask(t *testing.T) {
 	type env struct {
-		l     *Loop
-		other *Ctx       // another task's Ctx, suspended
-		self  *Task[int] // the running task
-		f     *Future[int]
+		l     *aio.Loop
+		other *aio.Ctx       // another task's Ctx, suspended
+		self  *aio.Task[int] // the running task
+		f     *aio.Future[int]
 		t     *testing.T
 	}
 	cases := []struct {
 		name string
-		op   func(c *Ctx, e *env) error
+		op   func(c *aio.Ctx, e *env) error
 		want error
 	}{
-		{"Await with a nil Ctx", func(c *Ctx, e *env) error { _, err := Await[int](nil, e.f); return err }, ErrNotInTask},
-		{"Sleep with a nil Ctx", func(c *Ctx, e *env) error { return Sleep(nil, time.Millisecond) }, ErrNotInTask},
-		{"Yield with a nil Ctx", func(c *Ctx, e *env) error { return Yield(nil) }, ErrNotInTask},
-		{"Await with another task's Ctx", func(c *Ctx, e *env) error { _, err := Await[int](e.other, e.f); return err }, ErrNotInTask},
-		{"Sleep with another task's Ctx", func(c *Ctx, e *env) error { return Sleep(e.other, time.Millisecond) }, ErrNotInTask},
-		{"Yield with another task's Ctx", func(c *Ctx, e *env) error { return Yield(e.other) }, ErrNotInTask},
-		{"Gather with another task's Ctx", func(c *Ctx, e *env) error { _, err := Gather[Awaitable[int]](e.other, e.f); return err }, ErrNotInTask},
-		{"Await of another loop's future", func(c *Ctx, e *env) error { _, err := Await[int](c, fxOtherLoopFuture(e.t)); return err }, ErrInvalidState},
-		{"Await of itself", func(c *Ctx, e *env) error { _, err := Await[int](c, e.self); return err }, ErrInvalidState},
-		{"Await of a nil Awaitable", func(c *Ctx, e *env) error { _, err := Await[int](c, nil); return err }, ErrInvalidState},
-		{"Await of a nil *Future", func(c *Ctx, e *env) error { _, err := Await[int](c, (*Future[int])(nil)); return err }, ErrInvalidState},
-		{"Await of a nil *Task", func(c *Ctx, e *env) error { _, err := Await[int](c, (*Task[int])(nil)); return err }, ErrInvalidState},
-		{"Wait in a task", func(c *Ctx, e *env) error { _, err := e.f.Wait(context.Background()); return err }, ErrOnLoop},
-		{"Wait of a task in a task", func(c *Ctx, e *env) error { _, err := e.self.Wait(context.Background()); return err }, ErrOnLoop},
+		{"Await with a nil Ctx", func(c *aio.Ctx, e *env) error { _, err := aio.Await[int](nil, e.f); return err }, aio.ErrNotInTask},
+		{"Sleep with a nil Ctx", func(c *aio.Ctx, e *env) error { return aio.Sleep(nil, time.Millisecond) }, aio.ErrNotInTask},
+		{"Yield with a nil Ctx", func(c *aio.Ctx, e *env) error { return aio.Yield(nil) }, aio.ErrNotInTask},
+		{"Await with another task's Ctx", func(c *aio.Ctx, e *env) error { _, err := aio.Await[int](e.other, e.f); return err }, aio.ErrNotInTask},
+		{"Sleep with another task's Ctx", func(c *aio.Ctx, e *env) error { return aio.Sleep(e.other, time.Millisecond) }, aio.ErrNotInTask},
+		{"Yield with another task's Ctx", func(c *aio.Ctx, e *env) error { return aio.Yield(e.other) }, aio.ErrNotInTask},
+		{"Gather with another task's Ctx", func(c *aio.Ctx, e *env) error { _, err := aio.Gather[aio.Awaitable[int]](e.other, e.f); return err }, aio.ErrNotInTask},
+		{"Await of another loop's future", func(c *aio.Ctx, e *env) error { _, err := aio.Await[int](c, otherLoopFuture(e.t)); return err }, aio.ErrInvalidState},
+		{"Await of itself", func(c *aio.Ctx, e *env) error { _, err := aio.Await[int](c, e.self); return err }, aio.ErrInvalidState},
+		{"Await of a nil Awaitable", func(c *aio.Ctx, e *env) error { _, err := aio.Await[int](c, nil); return err }, aio.ErrInvalidState},
+		{"Await of a nil *Future", func(c *aio.Ctx, e *env) error { _, err := aio.Await[int](c, (*aio.Future[int])(nil)); return err }, aio.ErrInvalidState},
+		{"Await of a nil *Task", func(c *aio.Ctx, e *env) error { _, err := aio.Await[int](c, (*aio.Task[int])(nil)); return err }, aio.ErrInvalidState},
+		{"Wait in a task", func(c *aio.Ctx, e *env) error { _, err := e.f.Wait(context.Background()); return err }, aio.ErrOnLoop},
+		{"Wait of a task in a task", func(c *aio.Ctx, e *env) error { _, err := e.self.Wait(context.Background()); return err }, aio.ErrOnLoop},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := fxLoop(t)
-			e := &env{l: l, f: NewFuture[int](l), t: t}
+			l := newLoop(t)
+			e := &env{l: l, f: aio.NewFuture[int](l), t: t}
 			otherStarted := false
-			other, err := Spawn(l, func(c *Ctx) (int, error) {
+			other, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 				e.other = c
 				otherStarted = true
-				return Await[int](c, e.f)
+				return aio.Await[int](c, e.f)
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			l.RunUntil(func() bool { return otherStarted })
 			var opErr, afterErr error
-			e.self, err = Spawn(l, func(c *Ctx) (int, error) {
+			e.self, err = aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 				opErr = tc.op(c, e)
 				// The misuse changed nothing: the task still works.
-				afterErr = Yield(c)
+				afterErr = aio.Yield(c)
 				return 7, nil
 			})
 			if err != nil {
@@ -245,7 +249,7 @@ func TestAwaitMisuseInTask(t *testing.T) {
 			if other.IsDone() {
 				t.Fatal("the other task ended")
 			}
-			fxIterate(t, l, func() { e.f.SetResult(3) })
+			iterate(t, l, func() { e.f.SetResult(3) })
 			l.RunUntil(other.IsDone)
 			if v, err := other.Result(); v != 3 || err != nil {
 				t.Fatalf("other task outcome %d, %v", v, err)
@@ -254,32 +258,35 @@ func TestAwaitMisuseInTask(t *testing.T) {
 	}
 }
 
+// Await, Sleep and Yield with a task's Ctx, called from a loop callback or
+// from a plain goroutine, return ErrNotInTask; CurrentTask is nil there; and
+// the task is not disturbed.
 func TestAwaitOutsideTask(t *testing.T) {
-	l := fxLoop(t)
-	stop := fxGoLoop(t, l)
+	l := newLoop(t)
+	stop := goLoop(t, l)
 	defer stop()
-	f := NewFuture[int](l)
-	ctxc := make(chan *Ctx, 1)
+	f := aio.NewFuture[int](l)
+	ctxc := make(chan *aio.Ctx, 1)
 	errc := make(chan error, 3)
-	curc := make(chan AnyTask, 1)
-	task, err := Spawn(l, func(c *Ctx) (int, error) {
+	curc := make(chan aio.AnyTask, 1)
+	task, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		ctxc <- c
 		// From a loop callback.
 		l.CallSoon(func() {
-			_, err := Await[int](c, f)
+			_, err := aio.Await[int](c, f)
 			errc <- err
-			errc <- Sleep(c, time.Millisecond)
-			errc <- Yield(c)
+			errc <- aio.Sleep(c, time.Millisecond)
+			errc <- aio.Yield(c)
 			curc <- l.CurrentTask()
 		})
-		return Await[int](c, f)
+		return aio.Await[int](c, f)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := <-ctxc
 	for range 3 {
-		if err := <-errc; !errors.Is(err, ErrNotInTask) {
+		if err := <-errc; !errors.Is(err, aio.ErrNotInTask) {
 			t.Fatalf("from a callback: %v, want ErrNotInTask", err)
 		}
 	}
@@ -289,13 +296,13 @@ func TestAwaitOutsideTask(t *testing.T) {
 
 	// From a plain goroutine, while the loop runs.
 	go func() {
-		_, err := Await[int](ctx, f)
+		_, err := aio.Await[int](ctx, f)
 		errc <- err
-		errc <- Sleep(ctx, time.Millisecond)
-		errc <- Yield(ctx)
+		errc <- aio.Sleep(ctx, time.Millisecond)
+		errc <- aio.Yield(ctx)
 	}()
 	for range 3 {
-		if err := <-errc; !errors.Is(err, ErrNotInTask) {
+		if err := <-errc; !errors.Is(err, aio.ErrNotInTask) {
 			t.Fatalf("from a goroutine: %v, want ErrNotInTask", err)
 		}
 	}
@@ -311,27 +318,30 @@ func TestAwaitOutsideTask(t *testing.T) {
 	}
 }
 
+// Await returns the outcome of tasks and futures, value and error; the cause
+// of a cancelled task's cancellation; and the outcome of a done future,
+// again and again.
 func TestAwaitTasksAndFutures(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	boom := errors.New("boom")
 	var got []string
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
-		ok, _ := Spawn(l, func(c *Ctx) (int, error) { Sleep(c, time.Millisecond); return 1, nil })
-		bad, _ := Spawn(l, func(c *Ctx) (int, error) { Yield(c); return 2, boom })
-		cancelled, _ := Spawn(l, func(c *Ctx) (int, error) { return Await[int](c, NewFuture[int](l)) })
-		f := NewFuture[int](l)
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
+		ok, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { aio.Sleep(c, time.Millisecond); return 1, nil })
+		bad, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { aio.Yield(c); return 2, boom })
+		cancelled, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return aio.Await[int](c, aio.NewFuture[int](l)) })
+		f := aio.NewFuture[int](l)
 		l.CallSoon(func() { f.SetResult(4) })
-		for _, a := range []Awaitable[int]{ok, bad, f} {
-			v, err := Await(c, a)
+		for _, a := range []aio.Awaitable[int]{ok, bad, f} {
+			v, err := aio.Await(c, a)
 			got = append(got, fmt.Sprint(v, err))
 		}
-		Yield(c)
+		aio.Yield(c)
 		cancelled.Cancel(errors.New("why"))
-		v, err := Await(c, cancelled)
-		got = append(got, fmt.Sprint(v, Cause(err)))
+		v, err := aio.Await(c, cancelled)
+		got = append(got, fmt.Sprint(v, aio.Cause(err)))
 		// A done future: returned at once, again and again.
 		for range 2 {
-			v, err := Await(c, f)
+			v, err := aio.Await(c, f)
 			got = append(got, fmt.Sprint(v, err))
 		}
 		return 0, nil
@@ -342,16 +352,18 @@ func TestAwaitTasksAndFutures(t *testing.T) {
 	}
 }
 
+// Await of a done future returns without suspending: a callback scheduled
+// before it runs only at the task's next suspension.
 func TestAwaitDoneFutureDoesNotSuspend(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	var order []string
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
 		f.SetResult(1)
 		l.CallSoon(func() { order = append(order, "callback") })
-		Await(c, f)
+		aio.Await(c, f)
 		order = append(order, "after await")
-		Yield(c)
+		aio.Yield(c)
 		return 0, nil
 	})
 	if s := strings.Join(order, ","); s != "after await,callback" {
@@ -359,36 +371,40 @@ func TestAwaitDoneFutureDoesNotSuspend(t *testing.T) {
 	}
 }
 
+// Two tasks that yield in turn alternate, one step each per iteration, in
+// the order they were spawned.
 func TestYieldAlternates(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var log []string
-	body := func(name string) func(c *Ctx) (int, error) {
-		return func(c *Ctx) (int, error) {
+	body := func(name string) func(c *aio.Ctx) (int, error) {
+		return func(c *aio.Ctx) (int, error) {
 			for i := range 3 {
 				log = append(log, fmt.Sprint(name, i))
-				if err := Yield(c); err != nil {
+				if err := aio.Yield(c); err != nil {
 					return 0, err
 				}
 			}
 			return 0, nil
 		}
 	}
-	a, _ := Spawn(l, body("a"))
-	b, _ := Spawn(l, body("b"))
+	a, _ := aio.Spawn(l, body("a"))
+	b, _ := aio.Spawn(l, body("b"))
 	l.RunUntil(func() bool { return a.IsDone() && b.IsDone() })
 	if s := strings.Join(log, ","); s != "a0,b0,a1,b1,a2,b2" {
 		t.Fatalf("order %s", s)
 	}
 }
 
+// Sleep suspends for at least its duration, a zero or negative duration only
+// yields, and every Sleep returns nil.
 func TestSleepDuration(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var elapsed []time.Duration
 	var errs []error
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
 		for _, d := range []time.Duration{3 * time.Millisecond, 0, -time.Second, time.Microsecond} {
 			start := time.Now()
-			errs = append(errs, Sleep(c, d))
+			errs = append(errs, aio.Sleep(c, d))
 			elapsed = append(elapsed, time.Since(start))
 		}
 		return 0, nil
@@ -406,13 +422,15 @@ func TestSleepDuration(t *testing.T) {
 	}
 }
 
+// Tasks sleeping for different durations wake in the order of their
+// deadlines.
 func TestSleepOrder(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var log []int
-	var tasks []*Task[int]
+	var tasks []*aio.Task[int]
 	for _, ms := range []int{4, 1, 3, 2} {
-		task, _ := Spawn(l, func(c *Ctx) (int, error) {
-			if err := Sleep(c, time.Duration(ms)*time.Millisecond); err != nil {
+		task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+			if err := aio.Sleep(c, time.Duration(ms)*time.Millisecond); err != nil {
 				return 0, err
 			}
 			log = append(log, ms)
@@ -433,28 +451,35 @@ func TestSleepOrder(t *testing.T) {
 	}
 }
 
+// Cancelling a task suspended in Await, Sleep, Yield, Gather, GatherAll or a
+// deeply nested Await makes that call return a *CanceledError with the
+// cause; the task ends canceled with it, what it awaited is left pending,
+// and a second Cancel reports false.
 func TestTaskCancelSuspended(t *testing.T) {
 	cause := errors.New("stop now")
 	cases := []struct {
 		name    string
-		suspend func(c *Ctx, f *Future[int]) error
+		suspend func(c *aio.Ctx, f *aio.Future[int]) error
 	}{
-		{"Await", func(c *Ctx, f *Future[int]) error { _, err := Await(c, f); return err }},
-		{"Sleep", func(c *Ctx, f *Future[int]) error { return Sleep(c, time.Hour) }},
-		{"Yield", func(c *Ctx, f *Future[int]) error {
+		{"Await", func(c *aio.Ctx, f *aio.Future[int]) error { _, err := aio.Await(c, f); return err }},
+		{"Sleep", func(c *aio.Ctx, f *aio.Future[int]) error { return aio.Sleep(c, time.Hour) }},
+		{"Yield", func(c *aio.Ctx, f *aio.Future[int]) error {
 			for {
-				if err := Yield(c); err != nil {
+				if err := aio.Yield(c); err != nil {
 					return err
 				}
 			}
 		}},
-		{"Gather", func(c *Ctx, f *Future[int]) error { _, err := Gather[Awaitable[int]](c, f); return err }},
-		{"GatherAll", func(c *Ctx, f *Future[int]) error { _, _, err := GatherAll[Awaitable[int]](c, f); return err }},
-		{"nested Await", func(c *Ctx, f *Future[int]) error {
+		{"Gather", func(c *aio.Ctx, f *aio.Future[int]) error { _, err := aio.Gather[aio.Awaitable[int]](c, f); return err }},
+		{"GatherAll", func(c *aio.Ctx, f *aio.Future[int]) error {
+			_, _, err := aio.GatherAll[aio.Awaitable[int]](c, f)
+			return err
+		}},
+		{"nested Await", func(c *aio.Ctx, f *aio.Future[int]) error {
 			var deep func(n int) error
 			deep = func(n int) error {
 				if n == 0 {
-					_, err := Await(c, f)
+					_, err := aio.Await(c, f)
 					return err
 				}
 				return deep(n - 1)
@@ -464,34 +489,34 @@ func TestTaskCancelSuspended(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := fxLoop(t)
-			f := NewFuture[int](l)
+			l := newLoop(t)
+			f := aio.NewFuture[int](l)
 			var suspErr error
 			started := false
-			task, _ := Spawn(l, func(c *Ctx) (int, error) {
+			task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 				started = true
 				suspErr = tc.suspend(c, f)
 				return 0, suspErr
 			})
 			l.RunUntil(func() bool { return started })
-			fxIterate(t, l, nil)
+			iterate(t, l, nil)
 			if task.IsDone() {
 				t.Fatal("task ended early")
 			}
 			var ok bool
-			fxIterate(t, l, func() { ok = task.Cancel(cause) })
+			iterate(t, l, func() { ok = task.Cancel(cause) })
 			if !ok {
 				t.Fatal("Cancel of a suspended task reported false")
 			}
 			l.RunUntil(task.IsDone)
-			var ce *CanceledError
+			var ce *aio.CanceledError
 			if !errors.As(suspErr, &ce) || ce.Cause != cause {
 				t.Fatalf("suspension returned %v, want *CanceledError with the cause", suspErr)
 			}
 			if !errors.Is(suspErr, context.Canceled) || !errors.Is(suspErr, cause) {
 				t.Fatalf("%v does not match context.Canceled and its cause", suspErr)
 			}
-			if !task.Canceled() || Cause(task.Err()) != cause {
+			if !task.Canceled() || aio.Cause(task.Err()) != cause {
 				t.Fatalf("task Cancelled=%v Err=%v", task.Canceled(), task.Err())
 			}
 			// What the task awaited is not cancelled with it.
@@ -505,22 +530,24 @@ func TestTaskCancelSuspended(t *testing.T) {
 	}
 }
 
+// A task cancelled before it starts, on the loop or from another goroutine,
+// never runs its body and ends canceled with the cause.
 func TestTaskCancelBeforeStart(t *testing.T) {
 	cause := errors.New("never mind")
 	for _, from := range []string{"loop", "goroutine"} {
 		t.Run(from, func(t *testing.T) {
-			l := fxLoop(t)
+			l := newLoop(t)
 			ran := false
-			body := func(c *Ctx) (int, error) { ran = true; return 1, nil }
-			var task *Task[int]
+			body := func(c *aio.Ctx) (int, error) { ran = true; return 1, nil }
+			var task *aio.Task[int]
 			var ok bool
 			if from == "loop" {
-				fxIterate(t, l, func() {
-					task, _ = Spawn(l, body)
+				iterate(t, l, func() {
+					task, _ = aio.Spawn(l, body)
 					ok = task.Cancel(cause)
 				})
 			} else {
-				task, _ = Spawn(l, body)
+				task, _ = aio.Spawn(l, body)
 				ok = task.Cancel(cause)
 			}
 			if !ok {
@@ -530,31 +557,34 @@ func TestTaskCancelBeforeStart(t *testing.T) {
 			if ran {
 				t.Fatal("the body of a task cancelled before it started ran")
 			}
-			if !task.Canceled() || Cause(task.Err()) != cause {
+			if !task.Canceled() || aio.Cause(task.Err()) != cause {
 				t.Fatalf("Cancelled=%v Err=%v", task.Canceled(), task.Err())
 			}
 		})
 	}
 }
 
+// Cancel from another goroutine of a task sleeping on a running loop reports
+// true and ends the task canceled with the cause; Cancel of the done task
+// reports false.
 func TestTaskCancelFromGoroutine(t *testing.T) {
-	l := fxLoop(t)
-	stop := fxGoLoop(t, l)
+	l := newLoop(t)
+	stop := goLoop(t, l)
 	defer stop()
 	started := make(chan struct{})
-	task, err := Spawn(l, func(c *Ctx) (int, error) {
+	task, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		close(started)
-		return 0, Sleep(c, time.Hour)
+		return 0, aio.Sleep(c, time.Hour)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-started
-	if !task.Cancel(ErrInterrupted) {
+	if !task.Cancel(aio.ErrInterrupted) {
 		t.Fatal("Cancel from a goroutine reported false")
 	}
 	_, err = task.Wait(context.Background())
-	if !errors.Is(err, ErrInterrupted) || !task.Canceled() {
+	if !errors.Is(err, aio.ErrInterrupted) || !task.Canceled() {
 		t.Fatalf("Wait = %v, Cancelled=%v", err, task.Canceled())
 	}
 	if task.Cancel(nil) {
@@ -562,6 +592,9 @@ func TestTaskCancelFromGoroutine(t *testing.T) {
 	}
 }
 
+// A task whose body returns an error matching context.Canceled ends
+// canceled, and with any other error it does not; Err is the body's error
+// either way.
 func TestTaskBodyReturnsCancellation(t *testing.T) {
 	cases := []struct {
 		name          string
@@ -570,14 +603,14 @@ func TestTaskBodyReturnsCancellation(t *testing.T) {
 	}{
 		{"context.Canceled", context.Canceled, true},
 		{"wrapped context.Canceled", fmt.Errorf("op: %w", context.Canceled), true},
-		{"CanceledError", &CanceledError{Cause: errors.New("c")}, true},
+		{"CanceledError", &aio.CanceledError{Cause: errors.New("c")}, true},
 		{"DeadlineExceeded", context.DeadlineExceeded, false},
 		{"other", errors.New("other"), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			l := fxLoop(t)
-			task := fxRunTask(t, l, func(c *Ctx) (int, error) { return 0, tc.err })
+			l := newLoop(t)
+			task := runTask(t, l, func(c *aio.Ctx) (int, error) { return 0, tc.err })
 			if task.Canceled() != tc.wantCancelled {
 				t.Fatalf("Cancelled = %v, want %v", task.Canceled(), tc.wantCancelled)
 			}
@@ -588,20 +621,23 @@ func TestTaskBodyReturnsCancellation(t *testing.T) {
 	}
 }
 
+// A body may handle its cancellation and go on: the cancellation is
+// delivered once, Cancelling counts it, later suspensions work, and the task
+// ends with the body's result, not canceled.
 func TestTaskHandlesCancellation(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var counts []int
 	var errs []error
-	task, _ := Spawn(l, func(c *Ctx) (int, error) {
-		errs = append(errs, Sleep(c, time.Hour))
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		errs = append(errs, aio.Sleep(c, time.Hour))
 		counts = append(counts, c.Task().Cancelling())
 		// The cancellation was delivered once: later suspensions work.
-		errs = append(errs, Sleep(c, time.Microsecond))
-		errs = append(errs, Yield(c))
+		errs = append(errs, aio.Sleep(c, time.Microsecond))
+		errs = append(errs, aio.Yield(c))
 		return 11, nil
 	})
-	fxIterate(t, l, nil)
-	fxIterate(t, l, func() { task.Cancel(nil) })
+	iterate(t, l, nil)
+	iterate(t, l, func() { task.Cancel(nil) })
 	l.RunUntil(task.IsDone)
 	if !errors.Is(errs[0], context.Canceled) || errs[1] != nil || errs[2] != nil {
 		t.Fatalf("errors %v", errs)
@@ -614,29 +650,31 @@ func TestTaskHandlesCancellation(t *testing.T) {
 	}
 }
 
+// A task can cancel itself: Cancel reports true, and its next suspension
+// returns the cancellation with the cause, which ends the task canceled.
 func TestTaskSelfCancel(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	cause := errors.New("self")
 	var ok bool
-	task := fxRunTask(t, l, func(c *Ctx) (int, error) {
+	task := runTask(t, l, func(c *aio.Ctx) (int, error) {
 		ok = c.Task().Cancel(cause)
-		return 0, Yield(c)
+		return 0, aio.Yield(c)
 	})
-	if !ok || !task.Canceled() || Cause(task.Err()) != cause {
+	if !ok || !task.Canceled() || aio.Cause(task.Err()) != cause {
 		t.Fatalf("ok=%v Cancelled=%v Err=%v", ok, task.Canceled(), task.Err())
 	}
 }
 
+// A cancellation requested before Await is returned by it, even when the
+// awaited future is done (the documented rule).
 func TestTaskCancelledBeforeAwaitOfDoneFuture(t *testing.T) {
-	// The documented rule: a cancellation requested before Await is
-	// returned by it, even when the awaited future is done.
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	var err error
-	fxRunTask(t, l, func(c *Ctx) (int, error) {
+	runTask(t, l, func(c *aio.Ctx) (int, error) {
 		f.SetResult(1)
 		c.Task().Cancel(nil)
-		_, err = Await(c, f)
+		_, err = aio.Await(c, f)
 		return 0, nil
 	})
 	if !errors.Is(err, context.Canceled) {
@@ -644,13 +682,17 @@ func TestTaskCancelledBeforeAwaitOfDoneFuture(t *testing.T) {
 	}
 }
 
+// Cancelling counts the cancellation requests and Uncancel withdraws them
+// one at a time, never below zero; with none left the undelivered
+// cancellation is dropped, and with one left it is delivered with the latest
+// cause.
 func TestTaskCancellingUncancel(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
-	task, _ := Spawn(l, func(c *Ctx) (int, error) { return Await(c, f) })
-	fxIterate(t, l, nil) // suspended in Await
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return aio.Await(c, f) })
+	iterate(t, l, nil) // suspended in Await
 	var steps []int
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		steps = append(steps, task.Cancelling())
 		task.Cancel(errors.New("a"))
 		task.Cancel(errors.New("b"))
@@ -663,12 +705,12 @@ func TestTaskCancellingUncancel(t *testing.T) {
 		t.Fatalf("Cancelling/Uncancel sequence %v, want [0 2 1 0 0]", steps)
 	}
 	for range 3 {
-		fxIterate(t, l, nil)
+		iterate(t, l, nil)
 	}
 	if task.IsDone() {
 		t.Fatalf("a withdrawn cancellation was delivered: %v", task.Err())
 	}
-	fxIterate(t, l, func() { f.SetResult(8) })
+	iterate(t, l, func() { f.SetResult(8) })
 	l.RunUntil(task.IsDone)
 	if v, err := task.Result(); v != 8 || err != nil {
 		t.Fatalf("task outcome %d, %v", v, err)
@@ -676,23 +718,25 @@ func TestTaskCancellingUncancel(t *testing.T) {
 
 	// With one request left, the cancellation is still delivered with the
 	// latest cause.
-	g := NewFuture[int](l)
-	task2, _ := Spawn(l, func(c *Ctx) (int, error) { return Await(c, g) })
-	fxIterate(t, l, nil)
-	fxIterate(t, l, func() {
+	g := aio.NewFuture[int](l)
+	task2, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return aio.Await(c, g) })
+	iterate(t, l, nil)
+	iterate(t, l, func() {
 		task2.Cancel(errors.New("first"))
 		task2.Cancel(errors.New("second"))
 		task2.Uncancel()
 	})
 	l.RunUntil(task2.IsDone)
-	if !task2.Canceled() || Cause(task2.Err()).Error() != "second" {
+	if !task2.Canceled() || aio.Cause(task2.Err()).Error() != "second" {
 		t.Fatalf("Cancelled=%v Err=%v", task2.Canceled(), task2.Err())
 	}
 }
 
+// Task.Cancelling, Task.Uncancel and Loop.Tasks panic with an error matching
+// ErrNotOnLoop off the loop, and Task.AddDoneCallback returns one.
 func TestTaskLoopOnlyMethodsPanicOffLoop(t *testing.T) {
-	l := fxLoop(t)
-	task, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, nil })
+	l := newLoop(t)
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, nil })
 	for name, fn := range map[string]func(){
 		"Cancelling": func() { task.Cancelling() },
 		"Uncancel":   func() { task.Uncancel() },
@@ -702,77 +746,78 @@ func TestTaskLoopOnlyMethodsPanicOffLoop(t *testing.T) {
 			defer func() {
 				r := recover()
 				err, _ := r.(error)
-				if !errors.Is(err, ErrNotOnLoop) {
+				if !errors.Is(err, aio.ErrNotOnLoop) {
 					t.Errorf("%s off the loop: recovered %v, want a panic with ErrNotOnLoop", name, r)
 				}
 			}()
 			fn()
 		}()
 	}
-	if _, err := task.AddDoneCallback(func() {}); !errors.Is(err, ErrNotOnLoop) {
+	if _, err := task.AddDoneCallback(func() {}); !errors.Is(err, aio.ErrNotOnLoop) {
 		t.Errorf("AddDoneCallback off the loop: %v", err)
 	}
 	l.RunUntil(task.IsDone)
 }
 
+// A task's done callbacks run after its body, in the order they were added;
+// a removed one does not run, and a nil one is refused with ErrNilFunc.
 func TestTaskAddDoneCallback(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var log []string
-	task, _ := Spawn(l, func(c *Ctx) (int, error) {
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		log = append(log, "body")
-		return 0, Yield(c)
+		return 0, aio.Yield(c)
 	})
-	fxIterate(t, l, func() {
+	iterate(t, l, func() {
 		task.AddDoneCallback(func() { log = append(log, "cb1") })
 		rm, _ := task.AddDoneCallback(func() { log = append(log, "removed") })
 		task.AddDoneCallback(func() { log = append(log, "cb2") })
 		rm()
-		if _, err := task.AddDoneCallback(nil); !errors.Is(err, ErrNilFunc) {
+		if _, err := task.AddDoneCallback(nil); !errors.Is(err, aio.ErrNilFunc) {
 			t.Errorf("AddDoneCallback(nil) = %v", err)
 		}
 	})
 	l.RunUntil(task.IsDone)
-	fxIterate(t, l, nil)
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
+	iterate(t, l, nil)
 	if s := strings.Join(log, ","); s != "body,cb1,cb2" {
 		t.Fatalf("log %s", s)
 	}
 }
 
-// fxPanickingHelper panics; its name must appear in the task's PanicError.
-func fxPanickingHelper(v any) {
-	panic(v)
-}
-
+// A panic in a task body becomes the task's error, a *PanicError with the
+// value and the stack at the panic that unwraps to an error value; the task
+// is not canceled, the loop goes on running tasks, and nothing goes to the
+// error handler.
 func TestTaskPanic(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
+	l := newLoop(t)
+	rep := record(l)
 	sentinel := errors.New("sentinel")
-	p1 := fxRunTask(t, l, func(c *Ctx) (int, error) {
-		Yield(c)
-		fxPanickingHelper("bad thing")
+	p1 := runTask(t, l, func(c *aio.Ctx) (int, error) {
+		aio.Yield(c)
+		panicky("bad thing")
 		return 1, nil
 	})
-	var pe *PanicError
+	var pe *aio.PanicError
 	if !errors.As(p1.Err(), &pe) {
 		t.Fatalf("Err = %T %v, want *PanicError", p1.Err(), p1.Err())
 	}
 	if pe.Value != "bad thing" || !strings.Contains(pe.Error(), "bad thing") {
 		t.Fatalf("PanicError %v", pe)
 	}
-	if !strings.Contains(string(pe.Stack), "fxPanickingHelper") {
+	if !strings.Contains(string(pe.Stack), "panicky") {
 		t.Fatalf("Stack does not show the panicking function:\n%s", pe.Stack)
 	}
 	if p1.Canceled() {
 		t.Fatal("a panicked task reports Cancelled")
 	}
-	p2 := fxRunTask(t, l, func(c *Ctx) (int, error) { panic(sentinel) })
+	p2 := runTask(t, l, func(c *aio.Ctx) (int, error) { panic(sentinel) })
 	if !errors.Is(p2.Err(), sentinel) {
 		t.Fatalf("panic(err): task error %v does not unwrap to err", p2.Err())
 	}
 	// panic(context.Canceled) is a failure of a panicking body, reported as
 	// a *PanicError; the loop keeps running either way.
-	ok := fxRunTask(t, l, func(c *Ctx) (int, error) { Yield(c); return 5, nil })
+	ok := runTask(t, l, func(c *aio.Ctx) (int, error) { aio.Yield(c); return 5, nil })
 	if v, _ := ok.Result(); v != 5 {
 		t.Fatal("the loop does not run tasks after a panic")
 	}
@@ -787,30 +832,30 @@ func TestTaskPanic(t *testing.T) {
 // coroutine goroutine is left), and the error handler is told.
 func TestTaskGoexitEndsLoopGoroutine(t *testing.T) {
 	before := runtime.NumGoroutine()
-	l, err := NewLoop()
+	l, err := aio.NewLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := fxRecord(l)
+	rep := record(l)
 	var unwound []error
-	var others []*Task[int]
+	var others []*aio.Task[int]
 	for range 20 {
-		other, _ := Spawn(l, func(c *Ctx) (int, error) {
-			err := Sleep(c, time.Hour)
+		other, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+			err := aio.Sleep(c, time.Hour)
 			unwound = append(unwound, err)
 			return 0, err
 		})
 		others = append(others, other)
 	}
-	task, _ := Spawn(l, func(c *Ctx) (int, error) {
-		Yield(c)
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		aio.Yield(c)
 		runtime.Goexit()
 		return 0, nil
 	})
-	if err := l.RunUntil(func() bool { return false }); !errors.Is(err, ErrClosed) {
+	if err := l.RunUntil(func() bool { return false }); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("RunUntil after a task called runtime.Goexit = %v, want ErrClosed", err)
 	}
-	if !l.IsClosed() || !fxClosed(l.Closed()) {
+	if !l.IsClosed() || !isClosed(l.Closed()) {
 		t.Fatal("the loop is not closed after its goroutine exited")
 	}
 	if !task.IsDone() || task.Err() == nil {
@@ -820,51 +865,58 @@ func TestTaskGoexitEndsLoopGoroutine(t *testing.T) {
 		t.Fatalf("%d of %d suspended tasks were unwound", len(unwound), len(others))
 	}
 	for _, other := range others {
-		if !other.IsDone() || !errors.Is(other.Err(), ErrClosed) {
+		if !other.IsDone() || !errors.Is(other.Err(), aio.ErrClosed) {
 			t.Fatalf("an abandoned task: done=%v err=%v, want cancelled with ErrClosed", other.IsDone(), other.Err())
 		}
 	}
 	reports := rep.all()
-	if len(reports) == 0 || !errors.Is(reports[0].Err, ErrClosed) {
+	if len(reports) == 0 || !errors.Is(reports[0].Err, aio.ErrClosed) {
 		t.Fatalf("reports %+v, want one matching ErrClosed", reports)
 	}
-	if err := l.RunForever(); !errors.Is(err, ErrClosed) {
+	if err := l.RunForever(); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("RunForever after the loop was abandoned = %v, want ErrClosed", err)
 	}
-	if _, err := Spawn(l, func(c *Ctx) (int, error) { return 0, nil }); !errors.Is(err, ErrClosed) {
+	if _, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, nil }); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("Spawn after the loop was abandoned = %v", err)
 	}
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close of an abandoned loop = %v", err)
 	}
-	fxNoGoroutinesBeyond(t, before)
+	noGoroutinesBeyond(t, before)
 }
 
+// Close unwinds the live tasks: in a suspended task the pending Await and
+// every later suspension return a *CanceledError wrapping ErrClosed while
+// the body runs to its end; a task that had not started never runs; all end
+// canceled with ErrClosed; and Await with a Ctx of the closed loop fails the
+// same way.
 func TestTaskCloseUnwindsSuspended(t *testing.T) {
-	l, err := NewLoop()
+	l, err := aio.NewLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := NewFuture[int](l)
+	f := aio.NewFuture[int](l)
 	var errs []error
 	cleaned := false
-	suspended, _ := Spawn(l, func(c *Ctx) (int, error) {
-		_, err := Await(c, f)
+	var suspendedCtx *aio.Ctx
+	suspended, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		suspendedCtx = c
+		_, err := aio.Await(c, f)
 		errs = append(errs, err)
 		// Every later suspension fails the same way; the body runs on.
-		errs = append(errs, Sleep(c, time.Hour))
-		errs = append(errs, Yield(c))
-		_, err = Await(c, NewFuture[int](l))
+		errs = append(errs, aio.Sleep(c, time.Hour))
+		errs = append(errs, aio.Yield(c))
+		_, err = aio.Await(c, aio.NewFuture[int](l))
 		errs = append(errs, err)
 		cleaned = true
 		return 0, err
 	})
-	sleeper, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) })
-	fxIterate(t, l, nil) // both suspended
-	var notStarted *Task[int]
+	sleeper, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, aio.Sleep(c, time.Hour) })
+	iterate(t, l, nil) // both suspended
+	var notStarted *aio.Task[int]
 	ran := false
-	fxIterate(t, l, func() {
-		notStarted, _ = Spawn(l, func(c *Ctx) (int, error) { ran = true; return 0, nil })
+	iterate(t, l, func() {
+		notStarted, _ = aio.Spawn(l, func(c *aio.Ctx) (int, error) { ran = true; return 0, nil })
 	})
 	// Close from the goroutine that ran the loop unwinds them.
 	if err := l.Close(); err != nil {
@@ -874,21 +926,21 @@ func TestTaskCloseUnwindsSuspended(t *testing.T) {
 		t.Fatalf("the body was not run to its end: cleaned=%v errs=%v", cleaned, errs)
 	}
 	for i, err := range errs {
-		var ce *CanceledError
-		if !errors.As(err, &ce) || !errors.Is(err, ErrClosed) || !errors.Is(err, context.Canceled) {
+		var ce *aio.CanceledError
+		if !errors.As(err, &ce) || !errors.Is(err, aio.ErrClosed) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("suspension %d after Close returned %v, want *CanceledError wrapping ErrClosed", i, err)
 		}
 	}
 	if ran {
 		t.Fatal("a task that had not started ran during Close")
 	}
-	for _, task := range []*Task[int]{suspended, sleeper, notStarted} {
-		if !task.IsDone() || !task.Canceled() || !errors.Is(task.Err(), ErrClosed) {
+	for _, task := range []*aio.Task[int]{suspended, sleeper, notStarted} {
+		if !task.IsDone() || !task.Canceled() || !errors.Is(task.Err(), aio.ErrClosed) {
 			t.Fatalf("%v after Close: done=%v cancelled=%v err=%v", task, task.IsDone(), task.Canceled(), task.Err())
 		}
 	}
 	// Awaiting with a Ctx of the closed loop fails with the same error.
-	if _, err := Await[int](&suspended.c, f); !errors.Is(err, ErrClosed) {
+	if _, err := aio.Await[int](suspendedCtx, f); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("Await on a closed loop = %v, want ErrClosed", err)
 	}
 }
@@ -900,17 +952,22 @@ func TestTaskCloseUnwindsSuspended(t *testing.T) {
 func TestTaskCloseFromOtherGoroutineWithSuspendedTasks(t *testing.T) {
 	before := runtime.NumGoroutine()
 	for range 50 {
-		l, err := NewLoop()
+		l, err := aio.NewLoop()
 		if err != nil {
 			t.Fatal(err)
 		}
-		var tasks []*Task[int]
+		var tasks []*aio.Task[int]
+		sleeping := 0
 		for range 20 {
-			task, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) })
+			task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+				sleeping++ // the body goes on into Sleep in the same step
+				return 0, aio.Sleep(c, time.Hour)
+			})
 			tasks = append(tasks, task)
 		}
 		ran := make(chan error)
-		go func() { ran <- l.RunUntil(func() bool { return len(l.tasks.all()) == 20 && !tasks[19].c.woken }) }()
+		// Until all 20 are live and suspended in Sleep.
+		go func() { ran <- l.RunUntil(func() bool { return len(l.Tasks()) == 20 && sleeping == 20 }) }()
 		if err := <-ran; err != nil {
 			t.Fatal(err)
 		}
@@ -919,22 +976,24 @@ func TestTaskCloseFromOtherGoroutineWithSuspendedTasks(t *testing.T) {
 			t.Fatalf("Close from another goroutine with suspended tasks = %v", err)
 		}
 		for _, task := range tasks {
-			if !task.IsDone() || !errors.Is(task.Err(), ErrClosed) {
+			if !task.IsDone() || !errors.Is(task.Err(), aio.ErrClosed) {
 				t.Fatalf("a suspended task after Close: done=%v err=%v", task.IsDone(), task.Err())
 			}
 		}
 	}
-	fxNoGoroutinesBeyond(t, before)
+	noGoroutinesBeyond(t, before)
 }
 
+// The loop keeps its tasks alive: sleeping tasks that nobody else holds are
+// not garbage collected, and all of them complete.
 func TestTaskKeptAliveByLoop(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	var done atomic.Int32
 	var collected atomic.Bool
 	for range 10 {
 		func() {
-			task, err := Spawn(l, func(c *Ctx) (int, error) {
-				if err := Sleep(c, 2*time.Millisecond); err != nil {
+			task, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+				if err := aio.Sleep(c, 2*time.Millisecond); err != nil {
 					return 0, err
 				}
 				done.Add(1)
@@ -946,7 +1005,7 @@ func TestTaskKeptAliveByLoop(t *testing.T) {
 			runtime.AddCleanup(task, func(*atomic.Bool) { collected.Store(true) }, &collected)
 		}()
 	}
-	fxIterate(t, l, nil) // all started and sleeping; nobody holds them but the loop
+	iterate(t, l, nil) // all started and sleeping; nobody holds them but the loop
 	for range 3 {
 		runtime.GC()
 	}
@@ -959,22 +1018,26 @@ func TestTaskKeptAliveByLoop(t *testing.T) {
 	}
 }
 
+// Shutdown reports through the error handler, once each and naming the task,
+// the failures nobody retrieved (an error, a panic); not those read with
+// Result or Await, nor cancellations, nor successes; and nothing is reported
+// before Shutdown.
 func TestTaskUnretrievedErrorsReported(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
+	l := newLoop(t)
+	rep := record(l)
 	boom := errors.New("boom")
-	fail := func(c *Ctx) (int, error) { Yield(c); return 0, boom }
-	unretrieved, _ := Spawn(l, fail, WithName("unretrieved"))
-	panicked, _ := Spawn(l, func(c *Ctx) (int, error) { panic("p") }, WithName("panicked"))
-	retrieved, _ := Spawn(l, fail, WithName("retrieved"))
-	awaited, _ := Spawn(l, fail, WithName("awaited"))
-	cancelled, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) }, WithName("cancelled"))
-	Spawn(l, func(c *Ctx) (int, error) { return 1, nil }, WithName("ok"))
-	Spawn(l, func(c *Ctx) (int, error) {
-		Await(c, awaited)
+	fail := func(c *aio.Ctx) (int, error) { aio.Yield(c); return 0, boom }
+	unretrieved, _ := aio.Spawn(l, fail, aio.WithName("unretrieved"))
+	panicked, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { panic("p") }, aio.WithName("panicked"))
+	retrieved, _ := aio.Spawn(l, fail, aio.WithName("retrieved"))
+	awaited, _ := aio.Spawn(l, fail, aio.WithName("awaited"))
+	cancelled, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, aio.Sleep(c, time.Hour) }, aio.WithName("cancelled"))
+	aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 1, nil }, aio.WithName("ok"))
+	aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		aio.Await(c, awaited)
 		cancelled.Cancel(nil)
 		return 0, nil
-	}, WithName("awaiter"))
+	}, aio.WithName("awaiter"))
 	l.RunUntil(func() bool { return retrieved.IsDone() && cancelled.IsDone() && unretrieved.IsDone() })
 	retrieved.Result()
 	if r := rep.all(); len(r) != 0 {
@@ -983,7 +1046,7 @@ func TestTaskUnretrievedErrorsReported(t *testing.T) {
 	if err := l.Shutdown(context.Background()); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	got := map[string]ErrorContext{}
+	got := map[string]aio.ErrorContext{}
 	for _, r := range rep.all() {
 		if r.Task == nil {
 			t.Fatalf("report without a task: %+v", r)
@@ -999,25 +1062,27 @@ func TestTaskUnretrievedErrorsReported(t *testing.T) {
 	if r, ok := got["unretrieved"]; !ok || r.Err != boom || r.Task.ID() != unretrieved.ID() {
 		t.Fatalf("unretrieved: %+v", r)
 	}
-	var pe *PanicError
-	if r, ok := got["panicked"]; !ok || !errors.As(r.Err, &pe) || r.Task != AnyTask(panicked) {
+	var pe *aio.PanicError
+	if r, ok := got["panicked"]; !ok || !errors.As(r.Err, &pe) || r.Task != aio.AnyTask(panicked) {
 		t.Fatalf("panicked: %+v", r)
 	}
 }
 
+// CurrentTask in a body is that task, and nil on an idle loop; Tasks lists
+// the live tasks (spawned and not done) and drops them as they finish.
 func TestCurrentTaskAndTasks(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
-	var cur AnyTask
-	var live []AnyTask
-	waiter, _ := Spawn(l, func(c *Ctx) (int, error) { return Await(c, f) }, WithName("waiter"))
-	finished, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, nil }, WithName("finished"))
-	me, _ := Spawn(l, func(c *Ctx) (int, error) {
-		Yield(c)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
+	var cur aio.AnyTask
+	var live []aio.AnyTask
+	waiter, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return aio.Await(c, f) }, aio.WithName("waiter"))
+	finished, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, nil }, aio.WithName("finished"))
+	me, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		aio.Yield(c)
 		cur = l.CurrentTask()
 		live = l.Tasks()
 		return 0, nil
-	}, WithName("me"))
+	}, aio.WithName("me"))
 	l.RunUntil(me.IsDone)
 	if cur == nil || cur.ID() != me.ID() {
 		t.Fatalf("CurrentTask in a body = %v, want %v", cur, me)
@@ -1032,27 +1097,30 @@ func TestCurrentTaskAndTasks(t *testing.T) {
 	if !finished.IsDone() {
 		t.Fatal("finished is not done")
 	}
-	var after []AnyTask
-	fxIterate(t, l, func() { after = l.Tasks() })
+	var after []aio.AnyTask
+	iterate(t, l, func() { after = l.Tasks() })
 	if len(after) != 1 || after[0].ID() != waiter.ID() {
 		t.Fatalf("Tasks() after = %v", after)
 	}
 	if l.CurrentTask() != nil {
 		t.Fatal("CurrentTask with the loop idle is not nil")
 	}
-	fxIterate(t, l, func() { f.SetResult(1) })
+	iterate(t, l, func() { f.SetResult(1) })
 	l.RunUntil(waiter.IsDone)
 }
 
+// Task.Wait and Done from plain goroutines that spawned tasks onto a running
+// loop return each task's outcome; Wait returns the context's error if the
+// context ends first, and the cancellation once the task is cancelled.
 func TestTaskWaitFromGoroutines(t *testing.T) {
-	l := fxLoop(t)
-	stop := fxGoLoop(t, l)
+	l := newLoop(t)
+	stop := goLoop(t, l)
 	defer stop()
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
-			task, err := Spawn(l, func(c *Ctx) (int, error) {
-				if err := Sleep(c, time.Duration(i%3)*time.Millisecond); err != nil {
+			task, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+				if err := aio.Sleep(c, time.Duration(i%3)*time.Millisecond); err != nil {
 					return 0, err
 				}
 				return i * i, nil
@@ -1070,7 +1138,7 @@ func TestTaskWaitFromGoroutines(t *testing.T) {
 	}
 	wg.Wait()
 	// Wait with a context that ends first.
-	task, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Hour) })
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, aio.Sleep(c, time.Hour) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancel()
 	if _, err := task.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -1082,39 +1150,41 @@ func TestTaskWaitFromGoroutines(t *testing.T) {
 	}
 }
 
+// Every task body of a loop run by hand, child tasks included, runs on the
+// loop's thread, across Yield, Sleep, Await and runtime.Gosched.
 func TestTaskBodiesRunOnLoopThread(t *testing.T) {
-	ltNeedTid(t)
-	l := fxLoop(t)
+	needThreadID(t)
+	l := newLoop(t)
 	var loopTid int
 	var tids []int
 	var mu sync.Mutex // bodies run on the loop; the lock only documents it
-	record := func() {
+	noteThread := func() {
 		mu.Lock()
-		tids = append(tids, fxGettid())
+		tids = append(tids, gettid())
 		mu.Unlock()
 	}
-	l.CallSoon(func() { loopTid = fxGettid() })
-	var tasks []*Task[int]
+	l.CallSoon(func() { loopTid = gettid() })
+	var tasks []*aio.Task[int]
 	for i := range 6 {
-		task, _ := Spawn(l, func(c *Ctx) (int, error) {
-			record()
+		task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+			noteThread()
 			for j := range 3 {
 				var err error
 				switch (i + j) % 3 {
 				case 0:
-					err = Yield(c)
+					err = aio.Yield(c)
 				case 1:
-					err = Sleep(c, 100*time.Microsecond)
+					err = aio.Sleep(c, 100*time.Microsecond)
 				case 2:
-					child, _ := Spawn(l, func(c *Ctx) (int, error) { record(); Yield(c); record(); return 0, nil })
-					_, err = Await(c, child)
+					child, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { noteThread(); aio.Yield(c); noteThread(); return 0, nil })
+					_, err = aio.Await(c, child)
 				}
 				if err != nil {
 					return 0, err
 				}
-				record()
+				noteThread()
 				runtime.Gosched()
-				record()
+				noteThread()
 			}
 			return 0, nil
 		})
@@ -1138,22 +1208,26 @@ func TestTaskBodiesRunOnLoopThread(t *testing.T) {
 	}
 }
 
-// A cancellation withdrawn with Uncancel before it was delivered still wakes
-// the task; the suspension it woke must go on waiting.
+// ---------------------------------------------------------------------------
+// Withdrawn cancellations: a cancellation withdrawn with Uncancel before it
+// was delivered still wakes the task; the suspension it woke must go on
+// waiting.
 
+// A Sleep woken by a cancellation withdrawn with Uncancel goes on sleeping
+// for its whole duration, and returns nil.
 func TestSleepNotCutShortByWithdrawnCancel(t *testing.T) {
-	l := fxLoop(t)
+	l := newLoop(t)
 	const d = 20 * time.Millisecond
 	var slept time.Duration
 	var sleepErr error
-	task, _ := Spawn(l, func(c *Ctx) (int, error) {
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		start := time.Now()
-		sleepErr = Sleep(c, d)
+		sleepErr = aio.Sleep(c, d)
 		slept = time.Since(start)
 		return 0, nil
 	})
-	fxIterate(t, l, nil) // sleeping
-	fxIterate(t, l, func() {
+	iterate(t, l, nil) // sleeping
+	iterate(t, l, func() {
 		task.Cancel(nil)
 		task.Uncancel()
 	})
@@ -1166,69 +1240,74 @@ func TestSleepNotCutShortByWithdrawnCancel(t *testing.T) {
 	}
 }
 
+// An Await woken again and again by withdrawn cancellations keeps exactly
+// one waiter on its future, and returns the future's result once it
+// completes.
 func TestAwaitWithdrawnCancelsKeepOneWaiter(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
-	task, _ := Spawn(l, func(c *Ctx) (int, error) { return Await(c, f) })
-	fxIterate(t, l, nil) // suspended in Await
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return aio.Await(c, f) })
+	iterate(t, l, nil) // suspended in Await
 	for range 5 {
-		fxIterate(t, l, func() {
+		iterate(t, l, func() {
 			task.Cancel(nil)
 			task.Uncancel()
 		})
-		fxIterate(t, l, nil)
+		iterate(t, l, nil)
 	}
 	if task.IsDone() {
 		t.Fatalf("task ended: %v", task.Err())
 	}
 	var n int
-	fxIterate(t, l, func() {
-		for w := f.waiters.head; w != nil; w = w.next {
-			n++
-		}
+	iterate(t, l, func() {
+		n = f.WaitersForTest()
 	})
 	if n != 1 {
 		t.Fatalf("the future holds %d waiters for one suspended Await, want 1", n)
 	}
-	fxIterate(t, l, func() { f.SetResult(4) })
+	iterate(t, l, func() { f.SetResult(4) })
 	l.RunUntil(task.IsDone)
 	if v, err := task.Result(); v != 4 || err != nil {
 		t.Fatalf("task outcome %d, %v", v, err)
 	}
 }
 
+// A Gather woken by a withdrawn cancellation goes on waiting, and returns
+// once its future is done.
 func TestGatherNotCutShortByWithdrawnCancel(t *testing.T) {
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	var results []int
-	task, _ := Spawn(l, func(c *Ctx) (int, error) {
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		var err error
-		results, err = Gather[Awaitable[int]](c, f)
+		results, err = aio.Gather[aio.Awaitable[int]](c, f)
 		return 0, err
 	})
-	fxIterate(t, l, nil)
-	fxIterate(t, l, func() { task.Cancel(nil); task.Uncancel() })
-	fxIterate(t, l, nil)
-	fxIterate(t, l, nil)
+	iterate(t, l, nil)
+	iterate(t, l, func() { task.Cancel(nil); task.Uncancel() })
+	iterate(t, l, nil)
+	iterate(t, l, nil)
 	if task.IsDone() {
 		t.Fatalf("Gather returned before its future was done: %v, %v", results, task.Err())
 	}
-	fxIterate(t, l, func() { f.SetResult(2) })
+	iterate(t, l, func() { f.SetResult(2) })
 	l.RunUntil(task.IsDone)
 	if fmt.Sprint(results) != "[2]" || task.Err() != nil {
 		t.Fatalf("Gather = %v, %v", results, task.Err())
 	}
 }
 
+// Sleep of the longest duration does not overflow the deadline: the task
+// sleeps until it is cancelled, and nothing is reported.
 func TestSleepForever(t *testing.T) {
-	l := fxLoop(t)
-	rep := fxRecord(l)
-	task, _ := Spawn(l, func(c *Ctx) (int, error) { return 0, Sleep(c, time.Duration(1<<63-1)) })
-	fxIterate(t, l, nil)
-	timer := time.AfterFunc(2*time.Millisecond, func() { task.Cancel(ErrInterrupted) })
+	l := newLoop(t)
+	rep := record(l)
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, aio.Sleep(c, time.Duration(1<<63-1)) })
+	iterate(t, l, nil)
+	timer := time.AfterFunc(2*time.Millisecond, func() { task.Cancel(aio.ErrInterrupted) })
 	defer timer.Stop()
 	l.RunUntil(task.IsDone)
-	if Cause(task.Err()) != ErrInterrupted {
+	if aio.Cause(task.Err()) != aio.ErrInterrupted {
 		t.Fatalf("task error %v", task.Err())
 	}
 	if r := rep.all(); len(r) != 0 {
@@ -1236,28 +1315,28 @@ func TestSleepForever(t *testing.T) {
 	}
 }
 
+// An Await(f) woken by a withdrawn cancellation, then cancelled for real,
+// leaves no waiter of its own on f: the body handles the cancellation and
+// sleeps, and completing f later does not cut the sleep short.
 func TestStaleAwaitWaiterDoesNotWakeLaterSleep(t *testing.T) {
-	// Await(f) is woken by a cancellation that is withdrawn, then cancelled
-	// for real; the body handles that and sleeps. Completing f later must
-	// not wake the sleep: Await must leave no waiter of its own on f.
-	l := fxLoop(t)
-	f := NewFuture[int](l)
+	l := newLoop(t)
+	f := aio.NewFuture[int](l)
 	const d = 20 * time.Millisecond
 	var awaitErr, sleepErr error
 	var slept time.Duration
-	task, _ := Spawn(l, func(c *Ctx) (int, error) {
-		_, awaitErr = Await(c, f)
+	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		_, awaitErr = aio.Await(c, f)
 		start := time.Now()
-		sleepErr = Sleep(c, d)
+		sleepErr = aio.Sleep(c, d)
 		slept = time.Since(start)
 		return 0, nil
 	})
-	fxIterate(t, l, nil)
-	fxIterate(t, l, func() { task.Cancel(nil); task.Uncancel() })
-	fxIterate(t, l, nil)
-	fxIterate(t, l, func() { task.Cancel(nil) })
-	fxIterate(t, l, nil) // Await returned the cancellation; the task sleeps
-	fxIterate(t, l, func() { f.SetResult(1) })
+	iterate(t, l, nil)
+	iterate(t, l, func() { task.Cancel(nil); task.Uncancel() })
+	iterate(t, l, nil)
+	iterate(t, l, func() { task.Cancel(nil) })
+	iterate(t, l, nil) // Await returned the cancellation; the task sleeps
+	iterate(t, l, func() { f.SetResult(1) })
 	l.RunUntil(task.IsDone)
 	if !errors.Is(awaitErr, context.Canceled) {
 		t.Fatalf("Await = %v, want the cancellation", awaitErr)
@@ -1271,15 +1350,15 @@ func TestStaleAwaitWaiterDoesNotWakeLaterSleep(t *testing.T) {
 // so its CallSoon and Spawn fail with ErrClosed rather than queue work that
 // will never run.
 func TestUnwoundTaskCannotSchedule(t *testing.T) {
-	l, err := NewLoop()
+	l, err := aio.NewLoop()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var callErr, spawnErr error
-	Spawn(l, func(c *Ctx) (int, error) {
-		err := Sleep(c, time.Hour)
+	aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		err := aio.Sleep(c, time.Hour)
 		_, callErr = l.CallSoon(func() {})
-		_, spawnErr = Spawn(l, func(*Ctx) (int, error) { return 0, nil })
+		_, spawnErr = aio.Spawn(l, func(*aio.Ctx) (int, error) { return 0, nil })
 		return 0, err
 	})
 	l.CallLater(time.Millisecond, func() { l.Stop() })
@@ -1289,10 +1368,10 @@ func TestUnwoundTaskCannotSchedule(t *testing.T) {
 	if err := l.Close(); err != nil { // on the goroutine that ran it: unwinds
 		t.Fatal(err)
 	}
-	if !errors.Is(callErr, ErrClosed) {
+	if !errors.Is(callErr, aio.ErrClosed) {
 		t.Errorf("CallSoon during unwinding: %v, want ErrClosed", callErr)
 	}
-	if !errors.Is(spawnErr, ErrClosed) {
+	if !errors.Is(spawnErr, aio.ErrClosed) {
 		t.Errorf("Spawn during unwinding: %v, want ErrClosed", spawnErr)
 	}
 }
