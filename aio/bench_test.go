@@ -1,6 +1,8 @@
 package aio_test
 
 import (
+	"iter"
+	"runtime"
 	"testing"
 	"time"
 
@@ -228,3 +230,32 @@ func BenchmarkSpawnGather100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/task")
 }
+
+// BenchmarkPullRoundTrip is the floor under every task switch: one resume
+// and yield of an iter.Pull coroutine on a locked thread, with nothing of
+// aio around it. A ping-pong round trip between two tasks is two of these
+// (four switches), the rest is the loop's own work.
+func BenchmarkPullRoundTrip(b *testing.B) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	next, stop := iter.Pull(func(yield func(struct{}) bool) {
+		for yield(struct{}{}) {
+		}
+	})
+	defer stop()
+	for b.Loop() {
+		next()
+	}
+}
+
+// BenchmarkNewFuture is the other fixed cost of the ping-pong benchmark,
+// which makes a new future each way: allocating one future.
+func BenchmarkNewFuture(b *testing.B) {
+	l := benchLoop(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkFuture = aio.NewFuture[int](l)
+	}
+}
+
+var sinkFuture *aio.Future[int]
