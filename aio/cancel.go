@@ -27,6 +27,8 @@ import (
 // shutting down, whatever cause the canceller gave).
 type CanceledError struct {
 	Cause error // why; context.Canceled when the canceller gave no cause
+
+	scope *Scope // the cancel scope it was aimed at; nil for Task.Cancel
 }
 
 // Error returns "aio: canceled", followed by the cause if it is not
@@ -80,13 +82,31 @@ func (c *Ctx) cancel(cause error) bool {
 	c.cancelRequests++
 	c.extra().cancelErr = canceled(cause)
 	c.mustCancel = true
+	c.interrupt(nil)
+	return true
+}
+
+// interrupt wakes c so that its suspension point delivers a cancellation
+// aimed at target (nil: the task itself), unless a shielded scope between
+// c's innermost scope and target keeps it out for now: the shielded scope's
+// end lets it in, at the next suspension point. A parked task leaves the
+// wait list it is in (a future's waiters, a WaitQueue) now, so that a wake
+// meanwhile goes to a waiter that will take it.
+func (c *Ctx) interrupt(target *Scope) {
+	if c.x != nil {
+		for s := c.x.scope; s != target; s = s.parent {
+			if s == nil {
+				break
+			}
+			if s.shield {
+				return
+			}
+		}
+	}
 	if c.waiter.queued() {
-		// Parked in a wait list (a future's waiters, a WaitQueue): leave it
-		// now, so that a wake meanwhile goes to a waiter that will take it.
 		c.waiter.list.remove(&c.waiter)
 	}
 	c.wake(c.loop())
-	return true
 }
 
 // uncancel withdraws one request and returns the number left; at zero an
@@ -101,13 +121,44 @@ func (c *Ctx) uncancel() int {
 	return int(c.cancelRequests)
 }
 
-// takeCancel consumes a pending cancellation and returns it, or nil.
+// takeCancel consumes a pending cancellation that may be delivered here and
+// returns it, or nil. Without cancel scopes that is the task's own
+// cancellation. Inside scopes it is the first undelivered cancellation of a
+// scope, from the innermost outwards, and then the task's own, stopping at a
+// shielded scope: what is outside a shield waits for the shield's end.
 func (c *Ctx) takeCancel() error {
-	if !c.mustCancel {
-		return nil
+	s, task := c.nextCancel()
+	switch {
+	case s != nil:
+		s.delivered = true
+		return s.err
+	case task:
+		c.mustCancel = false
+		return c.x.cancelErr
 	}
-	c.mustCancel = false
-	return c.x.cancelErr
+	return nil
+}
+
+// cancelPending reports whether takeCancel would return a cancellation now.
+func (c *Ctx) cancelPending() bool {
+	s, task := c.nextCancel()
+	return s != nil || task
+}
+
+// nextCancel finds the cancellation takeCancel delivers: that of scope s,
+// or the task's own (task), or none.
+func (c *Ctx) nextCancel() (s *Scope, task bool) {
+	if c.x != nil {
+		for s := c.x.scope; s != nil; s = s.parent {
+			if s.requested && !s.delivered {
+				return s, false
+			}
+			if s.shield {
+				return nil, false
+			}
+		}
+	}
+	return nil, c.mustCancel
 }
 
 // suspend parks the task until something wakes it, and returns the pending
@@ -115,6 +166,12 @@ func (c *Ctx) takeCancel() error {
 // (Await, Sleep, Yield, Park, the combinators) calls it in a loop and looks,
 // when it returns nil, at whether what it waits for has happened.
 func (c *Ctx) suspend() error {
+	if err := c.takeCancel(); err != nil {
+		// Requested while the task ran (a scope whose deadline is
+		// already past, a task that cancelled itself): nothing would wake
+		// it, so it does not park.
+		return err
+	}
 	c.state = taskSuspended
 	ok := c.coro.yield(struct{}{})
 	c.state = taskRunning

@@ -85,3 +85,6 @@ func (f *Future[T]) WaitersForTest() int {
 	}
 	return n
 }
+
+// WaitersForTest returns the number of waiters linked in t's wait list.
+func (t *Task[T]) WaitersForTest() int { return t.fut.WaitersForTest() }

@@ -54,6 +54,7 @@ type Loop struct {
 	trim     housekeeping
 	down     shutdownState
 	failed   failures
+	hook     TaskHook
 	runErr   error // set when a run ended abnormally (runtime.Goexit in a task)
 }
 

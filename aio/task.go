@@ -51,8 +51,10 @@ type Ctx struct {
 // taskExtra holds the state that most tasks never need, so that a task that
 // is spawned, runs and completes stays small.
 type taskExtra struct {
-	cancelErr *CanceledError // the cancellation to deliver (cancel.go)
-	fail      *failure       // the record of the task's failure (failures.go)
+	cancelErr *CanceledError     // the cancellation to deliver (cancel.go)
+	fail      *failure           // the record of the task's failure (failures.go)
+	scope     *Scope             // the innermost cancel scope the body is in (scope.go)
+	run       func(c *Ctx) error // the body as the loop's task hook wrapped it (SetTaskHook)
 }
 
 func (c *Ctx) extra() *taskExtra {
@@ -67,6 +69,7 @@ type taskImpl interface {
 	AnyTask
 	runBody()
 	abort(err error)
+	plainBody() func(*Ctx) error
 }
 
 // AnyTask is the part of a task that does not depend on its result type:
@@ -114,7 +117,8 @@ type Task[T any] struct {
 type TaskOption func(*taskConfig)
 
 type taskConfig struct {
-	name string
+	name  string
+	eager bool
 }
 
 // WithName names a task. Without it a task is named "Task-N", with N its ID.
@@ -122,19 +126,37 @@ func WithName(name string) TaskOption {
 	return func(c *taskConfig) { c.name = name }
 }
 
-// A Spawner is where a task can be spawned: a *Loop, or a task's *Ctx (the
-// task's own loop), so that a body spawns with Spawn(c, ...).
-type Spawner interface {
-	spawnLoop() *Loop
+// WithEagerStart makes Spawn, when it is called on the loop goroutine (from
+// a task or a callback), run the new task's body at once, inside the call,
+// until its first suspension (asyncio 3.12's eager_start): a body that never
+// suspends completes before Spawn returns, without a round through the
+// ready queue. From another goroutine the option has no effect. The task
+// runs before whatever was queued before it; its later steps take their
+// turns as any task's do.
+func WithEagerStart() TaskOption {
+	return func(c *taskConfig) { c.eager = true }
 }
 
-func (l *Loop) spawnLoop() *Loop { return l }
+// A Spawner is where a task can be spawned: a *Loop, a task's *Ctx (the
+// task's own loop), or a *Group (the group's task's loop, the task a child
+// of the group), so that a body spawns with Spawn(c, ...) or Spawn(g, ...).
+type Spawner interface {
+	spawnLoop() *Loop
+	// adopt takes the new task c in before it starts, on the loop
+	// goroutine, or refuses it with an error.
+	adopt(c *Ctx) error
+}
+
+func (l *Loop) spawnLoop() *Loop   { return l }
+func (l *Loop) adopt(c *Ctx) error { return nil }
+
 func (c *Ctx) spawnLoop() *Loop {
 	if c == nil {
 		return nil
 	}
 	return c.fut.loop
 }
+func (c *Ctx) adopt(*Ctx) error { return nil }
 
 // Spawn creates a task that runs body on the loop of s (a *Loop, or a task's
 // *Ctx) and returns it. The task starts at the loop's next iteration, not
@@ -159,6 +181,7 @@ func Spawn[T any](s Spawner, body func(*Ctx) (T, error), opts ...TaskOption) (*T
 		return nil, noLoop("Spawn")
 	}
 	t := &Task[T]{body: body}
+	eager := false
 	if len(opts) > 0 {
 		// Only here: &cfg escapes through the option funcs.
 		cfg := new(taskConfig)
@@ -168,6 +191,7 @@ func Spawn[T any](s Spawner, body func(*Ctx) (T, error), opts ...TaskOption) (*T
 		if cfg.name != "" {
 			t.c.name.Store(&cfg.name)
 		}
+		eager = cfg.eager
 	}
 	t.fut.loop = l
 	t.fut.owner = &t.c
@@ -176,8 +200,18 @@ func Spawn[T any](s Spawner, body func(*Ctx) (T, error), opts ...TaskOption) (*T
 	c.waiter.w = c
 	c.id = taskIDs.Add(1)
 	if l.onLoop() {
-		l.startTask(c)
+		if err := s.adopt(c); err != nil {
+			return nil, err
+		}
+		if eager && !l.direct {
+			l.startEager(c)
+		} else {
+			l.startTask(c)
+		}
 		return t, nil
+	}
+	if _, ok := s.(*Group); ok {
+		return nil, notOnLoop("Spawn into a Group")
 	}
 	if err := l.post(func() { l.startTask(c) }); err != nil {
 		return nil, err
@@ -189,12 +223,27 @@ func Spawn[T any](s Spawner, body func(*Ctx) (T, error), opts ...TaskOption) (*T
 // while Shutdown runs is cancelled at once, as Shutdown cancelled the tasks
 // before it, so it never runs. Loop goroutine.
 func (l *Loop) startTask(c *Ctx) {
+	l.register(c)
+	l.soonStep(c)
+}
+
+// startEager registers a new task and runs its first step now, from the
+// caller's loop turn (WithEagerStart).
+func (l *Loop) startEager(c *Ctx) {
+	l.register(c)
+	l.step(c)
+}
+
+// register adds a new task to the loop's table, ready for its first step.
+func (l *Loop) register(c *Ctx) {
 	l.tasks.add(c)
 	c.woken = true
+	if h := l.hook; h != nil {
+		c.extra().run = h(c.impl, c.impl.plainBody())
+	}
 	if l.down.active {
 		c.cancel(ErrShutdown)
 	}
-	l.soonStep(c)
 }
 
 // soonStep queues a step of c. Loop goroutine.
@@ -237,6 +286,7 @@ func (l *Loop) step(c *Ctx) {
 	}
 	c.state = taskRunning
 	prev := l.current
+	prevG := l.thread.taskG.Load()
 	l.current = c
 	// taskG names the coroutine being resumed (a new one stores its own).
 	// It is not cleared afterwards: a parked coroutine runs no code, so the
@@ -248,6 +298,10 @@ func (l *Loop) step(c *Ctx) {
 	}
 	c.coro.next()
 	l.current = prev
+	if prev != nil && prevG != l.thread.taskG.Load() {
+		// An eager step from inside a task: the task that spawned runs on.
+		l.thread.taskG.Store(prevG)
+	}
 	if c.state == taskDone {
 		co := c.coro
 		c.coro, co.task = nil, nil
@@ -276,8 +330,23 @@ func (t *Task[T]) runBody() {
 		}
 		t.complete(v, err)
 	}()
-	v, err = t.body(c)
+	if c.x != nil && c.x.run != nil {
+		err = c.x.run(c) // the hook's wrapper; plainBody stores the result
+		v = t.fut.result
+	} else {
+		v, err = t.body(c)
+	}
 	normal = true
+}
+
+// plainBody returns the body as a func(*Ctx) error that keeps its result in
+// the task's future, for the loop's task hook to wrap.
+func (t *Task[T]) plainBody() func(*Ctx) error {
+	return func(c *Ctx) error {
+		v, err := t.body(c)
+		t.fut.result = v
+		return err
+	}
 }
 
 // complete ends the task with the body's outcome. Loop goroutine only.
@@ -432,4 +501,24 @@ func (l *Loop) CurrentTask() AnyTask {
 func (l *Loop) Tasks() []AnyTask {
 	l.mustBeOnLoop("Loop.Tasks")
 	return l.tasks.all()
+}
+
+// A TaskHook sees every task spawned on a loop (asyncio's task factory), as
+// the task is registered, and returns the body to run in its place: body
+// itself, or a wrapper around it (for tracing, metrics, logging). body runs
+// the task's own body and keeps its result; its error is the task's.
+type TaskHook func(t AnyTask, body func(*Ctx) error) func(*Ctx) error
+
+// SetTaskHook sets the loop's task hook; nil removes it. Tasks spawned
+// before keep the body they had. Loop goroutine and its tasks, or any
+// goroutine before the loop first runs; elsewhere it panics with an error
+// matching ErrNotOnLoop.
+func (l *Loop) SetTaskHook(h TaskHook) {
+	if l.poller == nil {
+		panic(noLoop("SetTaskHook"))
+	}
+	if l.thread.loopG.Load() != 0 && !l.onLoop() {
+		panic(notOnLoop("SetTaskHook"))
+	}
+	l.hook = h
 }
