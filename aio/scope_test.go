@@ -75,7 +75,7 @@ func TestTimeoutSwallowed(t *testing.T) {
 		err := aio.WithTimeout(c, time.Millisecond, func(c *aio.Ctx) error {
 			s = c.Scope()
 			aio.Sleep(c, time.Hour) // swallowed
-			return aio.Yield(c)    // not cancelled again
+			return aio.Yield(c)     // not cancelled again
 		})
 		if err != nil || !s.Expired() {
 			t.Errorf("WithTimeout = %v, Expired %v; want nil, true", err, s.Expired())

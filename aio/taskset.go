@@ -25,10 +25,10 @@ var errTaskSetCancel = errors.New("aio: task set cancelled")
 type TaskSet[T any] struct {
 	owner   *Ctx
 	loop    *Loop
-	running setNode[T]   // sentinel of the list of tasks not done
-	done    []*Task[T]   // done and not joined yet, in completion order
-	q       WaitQueue    // JoinNext and Close wait here
-	n       int          // running
+	running setNode[T] // sentinel of the list of tasks not done
+	done    []*Task[T] // done and not joined yet, in completion order
+	q       WaitQueue  // JoinNext and Close wait here
+	n       int        // running
 	closed  bool
 	ownerND ownerNode[T] // the set's node in its owner's waiters
 }
