@@ -127,16 +127,39 @@ func (c *Ctx) uncancel() int {
 // scope, from the innermost outwards, and then the task's own, stopping at a
 // shielded scope: what is outside a shield waits for the shield's end.
 func (c *Ctx) takeCancel() error {
-	s, task := c.nextCancel()
-	switch {
-	case s != nil:
-		s.delivered = true
-		return s.err
-	case task:
+	if !c.mustCancel && (c.x == nil || c.x.scope == nil) {
+		return nil // the hot path: inlined, nothing to deliver
+	}
+	return c.deliver()
+}
+
+// deliver is takeCancel's slow path. A cancellation delivered inside cancel
+// scopes that is aimed outside some of them is remembered by each of those
+// (Scope.outer): if the body loses it (handles it and goes on, or returns
+// another cancellation), the scope's end still propagates it.
+func (c *Ctx) deliver() error {
+	if c.x == nil || c.x.scope == nil {
 		c.mustCancel = false
 		return c.x.cancelErr
 	}
-	return nil
+	target, task := c.nextCancel()
+	var err *CanceledError
+	switch {
+	case target != nil:
+		target.delivered = true
+		err = target.err
+	case task:
+		c.mustCancel = false
+		err = c.x.cancelErr
+	default:
+		return nil
+	}
+	for s := c.x.scope; s != target; s = s.parent {
+		if s.outer == nil {
+			s.outer = err
+		}
+	}
+	return err
 }
 
 // cancelPending reports whether takeCancel would return a cancellation now.

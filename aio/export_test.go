@@ -1,6 +1,9 @@
 package aio
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Test hooks: the few internals that the tests of package aio_test look at.
 // The loop-state hooks read fields that belong to the loop goroutine: call
@@ -88,3 +91,21 @@ func (f *Future[T]) WaitersForTest() int {
 
 // WaitersForTest returns the number of waiters linked in t's wait list.
 func (t *Task[T]) WaitersForTest() int { return t.fut.WaitersForTest() }
+
+// virtualClock is a clock for tests that stands still while the loop has
+// work and, when everything waits, jumps to the next timer's deadline.
+type virtualClock struct{ ns atomic.Int64 }
+
+func (v *virtualClock) now() int64 { return v.ns.Load() }
+
+func (v *virtualClock) pollTimeout(d time.Duration) time.Duration {
+	if d > 0 {
+		v.ns.Add(int64(d))
+		return 0
+	}
+	return d
+}
+
+// SetVirtualClockForTest puts l on a virtual clock that starts at zero and
+// advances only when the loop would wait for a timer. Before the loop runs.
+func (l *Loop) SetVirtualClockForTest() { l.timers.clock = &virtualClock{} }

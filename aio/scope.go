@@ -64,6 +64,7 @@ type Scope struct {
 	requested bool           // cancelled: a request counted in c.cancelRequests
 	delivered bool           // ... delivered at a suspension point in the scope
 	err       *CanceledError // the cancellation delivered
+	outer     *CanceledError // the first cancellation aimed outside it that was delivered inside it
 	timer     *callback      // the deadline's timer, nil if none
 	deadline  int64
 	expired   bool
@@ -175,9 +176,14 @@ func (s *Scope) exit(err error, timeout bool) error {
 		return err // not ours: the body's error, success, or another's cancellation
 	}
 	// Our own cancellation came out of the body. A request from outside
-	// that is pending now wins: it goes on as the cancellation it is.
+	// wins: one pending now, or one delivered inside the body that the body
+	// lost (handled, or returned our cancellation in its place). It goes on
+	// as the cancellation it is (asyncio counts requests for the same end).
 	if out := c.takeCancel(); out != nil {
 		return out
+	}
+	if s.outer != nil {
+		return s.outer
 	}
 	if timeout && s.expired {
 		return ErrTimeout

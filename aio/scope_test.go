@@ -345,3 +345,27 @@ func TestScopeMisuse(t *testing.T) {
 		return err
 	})
 }
+
+// An outside cancellation delivered inside a timeout's body and lost there
+// (the body handled it, then returned the timeout's own cancellation) still
+// comes out of the timeout as a cancellation, not as ErrTimeout (rule 1).
+func TestTimeoutOutsideCancelLostInBody(t *testing.T) {
+	runMain(t, func(c *aio.Ctx) error {
+		var err, cleanup error
+		task, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
+			err = aio.WithTimeout(c, time.Millisecond, func(c *aio.Ctx) error {
+				own := aio.Sleep(c, time.Hour)     // the timeout
+				cleanup = aio.Sleep(c, time.Hour) // the outside cancel, handled
+				return own
+			})
+			return 0, err
+		})
+		aio.Sleep(c, 3*time.Millisecond)
+		task.Cancel(errors.New("outside"))
+		aio.Await(c, task)
+		if !errors.Is(cleanup, context.Canceled) || errors.Is(err, aio.ErrTimeout) || aio.Cause(err).Error() != "outside" {
+			t.Errorf("WithTimeout = %v (cleanup got %v); want the outside cancellation", err, cleanup)
+		}
+		return nil
+	})
+}
