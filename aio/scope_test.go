@@ -354,7 +354,7 @@ func TestTimeoutOutsideCancelLostInBody(t *testing.T) {
 		var err, cleanup error
 		task, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
 			err = aio.WithTimeout(c, time.Millisecond, func(c *aio.Ctx) error {
-				own := aio.Sleep(c, time.Hour)     // the timeout
+				own := aio.Sleep(c, time.Hour)    // the timeout
 				cleanup = aio.Sleep(c, time.Hour) // the outside cancel, handled
 				return own
 			})
