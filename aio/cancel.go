@@ -64,6 +64,21 @@ func Cause(err error) error {
 	return nil
 }
 
+// asCanceled returns the *CanceledError in err's chain, or nil.
+func asCanceled(err error) *CanceledError {
+	if err == nil {
+		return nil
+	}
+	if ce, ok := err.(*CanceledError); ok {
+		return ce
+	}
+	var ce *CanceledError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return nil
+}
+
 // canceled returns the error for a cancellation with cause.
 func canceled(cause error) *CanceledError {
 	if cause == nil {

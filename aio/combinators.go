@@ -65,8 +65,8 @@ func WaitFor[T any](c *Ctx, a Awaitable[T], d time.Duration) (T, error) {
 // cancellation (of the task, or of one of its scopes) rather than the
 // outcome of what c waited for.
 func (c *Ctx) interruptedBy(err error) bool {
-	var ce *CanceledError
-	if !errors.As(err, &ce) {
+	ce := asCanceled(err)
+	if ce == nil {
 		return false
 	}
 	if ce.scope != nil {

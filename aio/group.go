@@ -47,6 +47,8 @@ type Group struct {
 	live     int
 	errs     []error
 	q        WaitQueue // the group's task, waiting for the children
+	spare    []groupChild // nodes not used yet, allocated in chunks
+	free     *groupChild  // nodes of children that are done, linked through next
 	closed   bool      // takes no more tasks
 	ended    bool
 }
@@ -81,6 +83,7 @@ func WithGroup(c *Ctx, body func(g *Group) error) error {
 	if err != nil {
 		return err
 	}
+	s.exposed = true // the Group keeps it
 	g := &Group{c: c, scope: s}
 	g.children.next, g.children.prev = &g.children, &g.children
 	defer func() {
@@ -93,9 +96,8 @@ func WithGroup(c *Ctx, body func(g *Group) error) error {
 	berr := body(g)
 	var outside error
 	if berr != nil {
-		var ce *CanceledError
-		switch {
-		case !errors.As(berr, &ce):
+		switch ce := asCanceled(berr); {
+		case ce == nil:
 			g.errs = append(g.errs, berr)
 			g.abort()
 		case ce.scope != s:
@@ -107,8 +109,7 @@ func WithGroup(c *Ctx, body func(g *Group) error) error {
 	}
 	for g.live > 0 {
 		if err := g.q.Park(c); err != nil {
-			var ce *CanceledError
-			if errors.As(err, &ce) && ce.scope == s {
+			if ce := asCanceled(err); ce != nil && ce.scope == s {
 				continue // the group's own abort reached its waiting body
 			}
 			if outside == nil {
@@ -155,14 +156,34 @@ func (g *Group) adopt(c *Ctx) error {
 	if c.loop() != g.c.loop() {
 		return fmt.Errorf("%w: Spawn into a group of another loop", ErrInvalidState)
 	}
-	n := &groupChild{g: g, task: c}
-	n.w = n
+	n := g.node()
+	n.g, n.task, n.w = g, c, n
 	n.prev, n.next = g.children.prev, &g.children
 	g.children.prev.next = n
 	g.children.prev = n
 	g.live++
 	c.fut.waiters.push(&n.Waiter)
 	return nil
+}
+
+// groupChunk is how many child nodes a group allocates at once.
+const groupChunk = 32
+
+// node returns a free child node: one a done child left, or a new one from
+// the group's current chunk, so that a spawn into a group costs no
+// allocation of its own.
+func (g *Group) node() *groupChild {
+	if n := g.free; n != nil {
+		g.free = n.next
+		*n = groupChild{}
+		return n
+	}
+	if len(g.spare) == 0 {
+		g.spare = make([]groupChild, min(groupChunk, max(1, g.live)))
+	}
+	n := &g.spare[0]
+	g.spare = g.spare[1:]
+	return n
 }
 
 // Go spawns fn as a task of g, as errgroup's Go does: a body with no result.
@@ -201,12 +222,15 @@ func (g *Group) Len() int {
 // childDone counts a child's completion, at that moment.
 func (g *Group) childDone(n *groupChild) {
 	n.prev.next, n.next.prev = n.next, n.prev
-	n.prev, n.next = nil, nil
 	g.live--
-	f := n.task.fut
-	if err := f.err; err != nil && !errors.Is(err, context.Canceled) {
-		f.markRetrieved() // the group returns it
-		g.errs = append(g.errs, &TaskError{Task: n.task.impl, Err: err})
+	task := n.task
+	// The node is free again: the future's completion unlinked its
+	// waiter, and this call is the wake.
+	n.task, n.prev = nil, nil
+	n.next, g.free = g.free, n
+	if err := task.fut.err; err != nil && !errors.Is(err, context.Canceled) {
+		task.fut.markRetrieved() // the group returns it
+		g.errs = append(g.errs, &TaskError{Task: task.impl, Err: err})
 		g.abort()
 	}
 	if g.live == 0 {

@@ -45,6 +45,7 @@ type Loop struct {
 	// Loop goroutine only.
 	ready    ring.Ring[ready]
 	pool     recordPool
+	scopes   scopePool
 	fds      fdTable
 	tasks    taskSet
 	current  *Ctx // the task being resumed, nil otherwise

@@ -69,6 +69,37 @@ type Scope struct {
 	deadline  int64
 	expired   bool
 	ended     bool
+	exposed   bool // the program holds a pointer to it (Ctx.Scope, WithScope)
+}
+
+// scopePool keeps the scopes that ended without the program ever seeing
+// them and without a cancellation (which a *CanceledError would remember
+// them by): a WithTimeout that neither fires nor calls Ctx.Scope, the usual
+// case, allocates nothing. Loop goroutine only.
+type scopePool struct {
+	free []*Scope
+}
+
+// maxPooledScopes bounds the pool: scopes are held one task at a time, a
+// few deep.
+const maxPooledScopes = 64
+
+func (p *scopePool) get() *Scope {
+	if n := len(p.free); n > 0 {
+		s := p.free[n-1]
+		p.free = p.free[:n-1]
+		s.ended = false
+		return s
+	}
+	return new(Scope)
+}
+
+func (p *scopePool) put(s *Scope) {
+	if s.exposed || s.requested || len(p.free) == maxPooledScopes {
+		return
+	}
+	*s = Scope{ended: true} // for the leaveOnPanic deferred in its opener
+	p.free = append(p.free, s)
 }
 
 // WithScope runs body in a new cancel scope s of the calling task and
@@ -87,6 +118,7 @@ func WithScope(c *Ctx, body func(s *Scope) error) error {
 	if err != nil {
 		return err
 	}
+	s.exposed = true
 	defer s.leaveOnPanic()
 	return s.exit(body(s), false)
 }
@@ -131,9 +163,10 @@ func WithDeadline(c *Ctx, t time.Time, body func(*Ctx) error) error {
 // Scope returns the innermost cancel scope the task's body is in, or nil.
 // Loop goroutine and its tasks only.
 func (c *Ctx) Scope() *Scope {
-	if c.x == nil {
+	if c.x == nil || c.x.scope == nil {
 		return nil
 	}
+	c.x.scope.exposed = true
 	return c.x.scope
 }
 
@@ -148,13 +181,21 @@ func enterScope(c *Ctx, fn string, nilBody bool) (*Scope, error) {
 	// Entering a scope is not a suspension point: a pending cancellation
 	// waits for the next one (so cleanup code can enter a shielded scope).
 	x := c.extra()
-	s := &Scope{c: c, parent: x.scope}
+	s := c.loop().scopes.get()
+	s.c, s.parent = c, x.scope
 	x.scope = s
 	return s, nil
 }
 
 // exit ends s with body's error err and returns what the scope returns.
 func (s *Scope) exit(err error, timeout bool) error {
+	l := s.c.loop()
+	err = s.end(err, timeout)
+	l.scopes.put(s)
+	return err
+}
+
+func (s *Scope) end(err error, timeout bool) error {
 	c := s.c
 	s.ended = true
 	if s.timer != nil {
@@ -171,8 +212,7 @@ func (s *Scope) exit(err error, timeout bool) error {
 	if s.requested && c.cancelRequests > 0 {
 		c.cancelRequests-- // our request is withdrawn, delivered or not
 	}
-	var ce *CanceledError
-	if !errors.As(err, &ce) || ce.scope != s {
+	if ce := asCanceled(err); ce == nil || ce.scope != s {
 		return err // not ours: the body's error, success, or another's cancellation
 	}
 	// Our own cancellation came out of the body. A request from outside

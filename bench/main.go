@@ -206,6 +206,7 @@ func workloads() []workload {
 	ws = append(ws, submitWorkloads()...)
 	ws = append(ws, overloadWorkloads()...)
 	ws = append(ws, taskWorkloads()...)
+	ws = append(ws, structuredWorkloads()...)
 	ws = append(ws, roundTripWorkloads()...)
 	ws = append(ws, memoryWorkloads()...)
 	return ws

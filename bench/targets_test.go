@@ -24,6 +24,9 @@ func TestTargetsFile(t *testing.T) {
 		"await":       "<=300 ns",
 		"yield":       "<=300 ns",
 		"pingpong":    "<=500 ns (s)",
+		"group":       "< Go",
+		"timeout":     "<=100 ns, 0 alloc",
+		"waitfor":     "<=150 ns, 0 alloc",
 		"memory":      "<= Go",
 	}
 	for name, short := range want {
