@@ -67,6 +67,29 @@
 // or return it. Cancelling and Uncancel keep the count of requests that
 // timeouts and task groups need to tell their own cancellations apart.
 //
+// # Structured concurrency
+//
+// Most programs need no bare Spawn. WithGroup runs tasks side by side in a
+// task group and returns when all of them are done: the first to fail
+// cancels the others, and the group returns every failure, each naming its
+// task, joined with errors.Join (asyncio's TaskGroup, trio's nursery,
+// errgroup's shape with Group.Go). WithTimeout and WithDeadline bound the
+// time a body may take and return ErrTimeout, which matches
+// context.DeadlineExceeded and not context.Canceled. Both are cancel scopes
+// (WithScope, trio's CancelScope): a region of a task that can be cancelled
+// as a whole, given a deadline that can be moved, and shielded (Shielded,
+// Scope.SetShield) from cancellations from outside. A scope absorbs its own
+// cancellation and never one from outside it: that one goes on, also when
+// both arrive together.
+//
+// WaitFor waits for one awaitable with a timeout, cancelling it on expiry
+// and never losing a result that arrived meanwhile; Wait and AsCompleted
+// wait for some of several; Shield keeps a task out of the cancellations
+// aimed at its waiter; GatherOrCancel is Gather that cancels the rest on the
+// first failure; a TaskSet holds tasks of one type and joins them in
+// completion order. WithEagerStart runs a task's first step inside Spawn,
+// and a loop's TaskHook (Loop.SetTaskHook) sees every task spawned.
+//
 // A panic in a task body becomes the task's error, a *PanicError with the
 // panic value and the stack at the panic. A panic in a callback goes to the
 // loop's ErrorHandler (by default logged through log/slog) and the loop goes

@@ -46,10 +46,10 @@ type Group struct {
 	children groupChild // sentinel of the list of live children
 	live     int
 	errs     []error
-	q        WaitQueue // the group's task, waiting for the children
+	q        WaitQueue    // the group's task, waiting for the children
 	spare    []groupChild // nodes not used yet, allocated in chunks
 	free     *groupChild  // nodes of children that are done, linked through next
-	closed   bool      // takes no more tasks
+	closed   bool         // takes no more tasks
 	ended    bool
 }
 

@@ -2,12 +2,12 @@
 // level, one task per page, with a Sleep standing in for the network. It
 // shows the everyday shape of aio code:
 //
-//   - Spawn many tasks and collect their results with GatherAll, so that one
-//     broken page does not hide the others;
-//   - a timeout built from Sleep and Cancel: a watchdog task sleeps, then
-//     cancels the crawl with context.DeadlineExceeded as the cause;
-//   - a task that handles its own cancellation: the crawler cancels the
-//     fetches it started, waits for them, and returns what it has so far.
+//   - a task group per level: the level's fetches run side by side, and the
+//     group ends when all of them have (a broken page is reported by its
+//     task and does not stop the others);
+//   - a timeout around the whole crawl, WithTimeout: on expiry the fetches in
+//     flight are cancelled, the groups wait for them, and the crawl returns
+//     ErrTimeout with the count of pages it has so far.
 //
 // It crawls the same site twice, with a generous and with a tight timeout.
 package main
@@ -61,86 +61,55 @@ func fetch(c *aio.Ctx, url string) ([]string, error) {
 }
 
 // crawl fetches every page reachable from root, one level at a time, and
-// returns the number of pages fetched. If the calling task is cancelled, it
-// cancels the fetches in flight, waits for them to end, and returns the
-// count so far with the cancellation error.
-func crawl(c *aio.Ctx, root string) (int, error) {
-	fetched := 0
+// adds each page fetched to *fetched. A cancellation (the timeout's) stops
+// the level's fetches; the group waits for them and returns it.
+func crawl(c *aio.Ctx, root string, fetched *int) error {
 	frontier := []string{root}
 	for level := 0; len(frontier) > 0; level++ {
-		// Gather takes awaitables; keep the tasks too, to cancel them.
-		tasks := make([]*aio.Task[[]string], len(frontier))
-		aws := make([]aio.Awaitable[[]string], len(frontier))
-		for i, url := range frontier {
-			t, err := aio.Spawn(c, func(c *aio.Ctx) ([]string, error) {
-				return fetch(c, url)
-			}, aio.WithName(url))
-			if err != nil {
-				return fetched, err
-			}
-			tasks[i], aws[i] = t, t
-		}
-
-		links, errs, err := aio.GatherAll(c, aws...)
-		if err != nil {
-			// We were cancelled. GatherAll leaves the fetches running:
-			// cancel them with the same cause, and wait until they are done
-			// (the cancellation was delivered, so this GatherAll waits).
-			for _, t := range tasks {
-				t.Cancel(aio.Cause(err))
-			}
-			aio.GatherAll(c, aws...)
-			return fetched, err
-		}
-
 		var next []string
 		ok := 0
-		for i := range frontier {
-			if errs[i] != nil {
-				fmt.Printf("  level %d: %v\n", level, errs[i])
-				continue
+		err := aio.WithGroup(c, func(g *aio.Group) error {
+			for _, url := range frontier {
+				_, err := aio.Spawn(g, func(c *aio.Ctx) (struct{}, error) {
+					links, err := fetch(c, url)
+					if err != nil && !errors.Is(err, context.Canceled) {
+						fmt.Printf("  level %d: %v\n", level, err)
+						return struct{}{}, nil // a broken page is not the crawl's failure
+					}
+					if err == nil {
+						ok++
+						*fetched++
+						next = append(next, links...)
+					}
+					return struct{}{}, err
+				}, aio.WithName(url))
+				if err != nil {
+					return err
+				}
 			}
-			ok++
-			next = append(next, links[i]...)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		fetched += ok
 		fmt.Printf("  level %d: fetched %d of %d pages\n", level, ok, len(frontier))
 		frontier = next
 	}
-	return fetched, nil
-}
-
-// crawlWithTimeout runs crawl in its own task and cancels it after timeout.
-func crawlWithTimeout(c *aio.Ctx, root string, timeout time.Duration) (int, error) {
-	crawler, err := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
-		return crawl(c, root)
-	}, aio.WithName("crawler"))
-	if err != nil {
-		return 0, err
-	}
-	watchdog, err := aio.Spawn(c, func(c *aio.Ctx) (struct{}, error) {
-		if err := aio.Sleep(c, timeout); err != nil {
-			return struct{}{}, err // the crawl finished first
-		}
-		crawler.Cancel(context.DeadlineExceeded)
-		return struct{}{}, nil
-	}, aio.WithName("watchdog"))
-	if err != nil {
-		return 0, err
-	}
-	n, err := aio.Await(c, crawler)
-	watchdog.Cancel(nil) // no-op if it already fired
-	return n, err
+	return nil
 }
 
 func main() {
 	for _, timeout := range []time.Duration{time.Second, 60 * time.Millisecond} {
 		fmt.Printf("crawling with a %v timeout\n", timeout)
 		n, err := aio.Run(func(c *aio.Ctx) (int, error) {
-			return crawlWithTimeout(c, "/0", timeout)
+			n := 0
+			err := aio.WithTimeout(c, timeout, func(c *aio.Ctx) error {
+				return crawl(c, "/0", &n)
+			})
+			return n, err
 		})
 		switch {
-		case errors.Is(err, context.DeadlineExceeded):
+		case errors.Is(err, aio.ErrTimeout):
 			fmt.Printf("timed out after %d pages (%v)\n\n", n, err)
 		case err != nil:
 			fmt.Printf("failed after %d pages: %v\n\n", n, err)
