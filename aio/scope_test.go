@@ -369,3 +369,20 @@ func TestTimeoutOutsideCancelLostInBody(t *testing.T) {
 		return nil
 	})
 }
+
+// Scope.Cancel from another goroutine travels through the door and cancels
+// the scope as a call on the loop does.
+func TestScopeCancelFromGoroutine(t *testing.T) {
+	runMain(t, func(c *aio.Ctx) error {
+		var inside error
+		err := aio.WithScope(c, func(s *aio.Scope) error {
+			go s.Cancel(errors.New("from a goroutine"))
+			inside = aio.Sleep(c, time.Hour)
+			return inside
+		})
+		if err != nil || aio.Cause(inside) == nil || aio.Cause(inside).Error() != "from a goroutine" {
+			t.Errorf("WithScope = %v, inside %v", err, inside)
+		}
+		return nil
+	})
+}
