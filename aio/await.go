@@ -133,7 +133,13 @@ func awaitPoll[T any](c *Ctx, a Awaitable[T]) (T, error) {
 			var zero T
 			return zero, err
 		}
-		w.drop(c.loop()) // woken (or not: a withdrawn cancellation): poll afresh
+		// Woken, or not (a withdrawn cancellation): poll afresh. A wake
+		// that picked w is used by that poll, not passed on.
+		if w.wasPicked() {
+			w.used()
+		} else {
+			w.drop(c.loop())
+		}
 	}
 }
 

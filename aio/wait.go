@@ -44,7 +44,12 @@ func (w *Waiter) queued() bool { return w.list != nil && w.next != picked }
 func (w *Waiter) wasPicked() bool { return w.list != nil && w.next == picked }
 
 // used records that w's wake, if any, has been acted on: w is free again.
-func (w *Waiter) used() { w.list, w.next, w.prev = nil, nil, nil }
+func (w *Waiter) used() {
+	if w.next == picked && w.list != nil {
+		w.list.waking--
+	}
+	w.list, w.next, w.prev = nil, nil, nil
+}
 
 // drop takes w out of whatever it waits in because its waiting ended
 // otherwise (a cancellation, a Select that took another case). A waiter
@@ -66,7 +71,8 @@ func (w *Waiter) drop(l *Loop) {
 // of a WaitQueue. Loop goroutine only.
 type waitList struct {
 	head, tail *Waiter
-	n          int
+	n          int32 // waiters linked
+	waking     int32 // waiters picked by a wake that have not used it yet
 }
 
 func (q *waitList) push(w *Waiter) {
@@ -121,6 +127,7 @@ func (q *waitList) wakeOne(l *Loop) bool {
 		return false
 	}
 	w.list, w.next = q, picked
+	q.waking++
 	w.w.wake(l)
 	return true
 }
@@ -261,7 +268,20 @@ func (q *WaitQueue) WakeAll() int {
 // Len returns the number of waiters in q.
 func (q *WaitQueue) Len() int {
 	q.Check("WaitQueue.Len")
-	return q.list.n
+	return int(q.list.n)
+}
+
+// Waking returns the number of waiters that WakeOne or WakeAll picked and
+// that have not resumed yet: wakes in flight. A fair primitive counts them
+// as claimants of what it has to give, so that a newcomer does not take
+// what a woken waiter is about to take (a lock released to the first
+// waiter is not free for a task that comes along before that waiter
+// runs). A picked waiter that is cancelled before it resumes passes its
+// wake to the next waiter, or, if there is none, the count drops: what it
+// would have taken is free again.
+func (q *WaitQueue) Waking() int {
+	q.Check("WaitQueue.Waking")
+	return int(q.list.waking)
 }
 
 // bind ties q to l on first use and refuses another loop's waiters.

@@ -107,6 +107,46 @@ func TestWaitQueueWakePassesOnWhenCancelled(t *testing.T) {
 	}
 }
 
+// Waking counts the wakes in flight: a waiter WakeOne picked counts until
+// it resumes; one cancelled before it resumes hands the count to the next
+// waiter it passes the wake to, or drops it if there is none.
+func TestWaitQueueWaking(t *testing.T) {
+	_, err := aio.Run(func(c *aio.Ctx) (int, error) {
+		var q aio.WaitQueue
+		park := func() *aio.Task[int] {
+			task, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) { return 0, q.Park(c) })
+			return task
+		}
+		a, b := park(), park()
+		aio.Yield(c)
+		q.WakeOne()
+		if q.Waking() != 1 || q.Len() != 1 {
+			t.Errorf("after WakeOne: Waking %d, Len %d; want 1, 1", q.Waking(), q.Len())
+		}
+		a.Cancel(nil) // before it resumes: its wake passes to b when it does
+		aio.GatherAll(c, a, b)
+		if q.Waking() != 0 {
+			t.Errorf("after b resumed: Waking %d", q.Waking())
+		}
+		a, b = park(), park()
+		aio.Yield(c)
+		q.WakeAll()
+		if q.Waking() != 2 {
+			t.Errorf("after WakeAll: Waking %d, want 2", q.Waking())
+		}
+		a.Cancel(nil)
+		b.Cancel(nil) // no one to pass to
+		aio.GatherAll(c, a, b)
+		if q.Waking() != 0 || q.Len() != 0 {
+			t.Errorf("after both picked waiters were cancelled: Waking %d, Len %d", q.Waking(), q.Len())
+		}
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Park refuses misuse: a nil Ctx, another task's Ctx, and a queue of
 // another loop.
 func TestWaitQueueMisuse(t *testing.T) {
