@@ -199,6 +199,23 @@ func (c *Ctx) nextCancel() (s *Scope, task bool) {
 	return nil, c.mustCancel
 }
 
+// rearm puts back a cancellation that a suspension point took (err, as
+// suspend returned it) but did not deliver, because what the task waited
+// for completed in the same turn and its outcome must not be lost (a value
+// a Chan handed over): the task's next suspension point delivers it.
+func (c *Ctx) rearm(err error) {
+	ce := asCanceled(err)
+	switch {
+	case ce == nil:
+	case ce.scope != nil:
+		if s := ce.scope; !s.ended && s.err == ce {
+			s.delivered = false
+		}
+	case c.x != nil && c.x.cancelErr == ce:
+		c.mustCancel = true
+	}
+}
+
 // suspend parks the task until something wakes it, and returns the pending
 // cancellation, if any. It is the task's only suspension point: every wait
 // (Await, Sleep, Yield, Park, the combinators) calls it in a loop and looks,

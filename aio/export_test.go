@@ -109,3 +109,9 @@ func (v *virtualClock) pollTimeout(d time.Duration) time.Duration {
 // SetVirtualClockForTest puts l on a virtual clock that starts at zero and
 // advances only when the loop would wait for a timer. Before the loop runs.
 func (l *Loop) SetVirtualClockForTest() { l.timers.clock = &virtualClock{} }
+
+// AdvanceVirtualClockForTest moves l's virtual clock forward by d, as if the
+// loop had been blocked that long. Loop goroutine, on a virtual clock.
+func (l *Loop) AdvanceVirtualClockForTest(d time.Duration) {
+	l.timers.clock.(*virtualClock).ns.Add(int64(d))
+}

@@ -207,6 +207,7 @@ func workloads() []workload {
 	ws = append(ws, overloadWorkloads()...)
 	ws = append(ws, taskWorkloads()...)
 	ws = append(ws, structuredWorkloads()...)
+	ws = append(ws, chanWorkloads()...)
 	ws = append(ws, roundTripWorkloads()...)
 	ws = append(ws, memoryWorkloads()...)
 	return ws
