@@ -90,6 +90,18 @@
 // completion order. WithEagerStart runs a task's first step inside Spawn,
 // and a loop's TaskHook (Loop.SetTaskHook) sees every task spawned.
 //
+// # Channels, Select and tickers
+//
+// Chan[T] is a channel for the tasks of one loop with Go's semantics
+// (unbuffered or buffered, Send, Recv, Close, All), where Go would panic
+// returning an error, and where a value is never lost to a cancellation.
+// Select waits on several Chan sends and receives, awaitables, a timeout
+// and a default at once, choosing uniformly among ready cases as Go's
+// select does. A Ticker delivers ticks at a fixed period with a policy for
+// the ticks a busy loop missed (tokio's interval). Locks, semaphores,
+// conditions, barriers and queues are in the sibling packages aio/locks and
+// aio/queue.
+//
 // A panic in a task body becomes the task's error, a *PanicError with the
 // panic value and the stack at the panic. A panic in a callback goes to the
 // loop's ErrorHandler (by default logged through log/slog) and the loop goes
