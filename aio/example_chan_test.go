@@ -84,29 +84,33 @@ func ExampleSelect() {
 }
 
 // A Ticker delivers ticks at a fixed period; Tick returns each tick's
-// deadline, never early.
+// deadline, never early. Under the default policy (Burst) a tick that is
+// late is still delivered, so the deadlines are exact multiples of the
+// period however loaded the machine is.
 func ExampleTicker() {
 	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) {
-		l := c.Loop()
-		start := l.Now()
-		tk, err := aio.NewTicker(l, 10*time.Millisecond, aio.WithMissedTick(aio.Skip))
+		tk, err := aio.NewTicker(c.Loop(), 10*time.Millisecond)
 		if err != nil {
 			return struct{}{}, err
 		}
 		defer tk.Stop()
-		for range 3 {
+		var first time.Time
+		for i := range 3 {
 			tick, err := tk.Tick(c)
 			if err != nil {
 				return struct{}{}, err
 			}
-			fmt.Println("tick at", tick.Sub(start).Round(10*time.Millisecond))
+			if i == 0 {
+				first = tick
+			}
+			fmt.Println("tick at first +", tick.Sub(first))
 		}
 		return struct{}{}, nil
 	})
 	fmt.Println("err:", err)
 	// Output:
-	// tick at 10ms
-	// tick at 20ms
-	// tick at 30ms
+	// tick at first + 0s
+	// tick at first + 10ms
+	// tick at first + 20ms
 	// err: <nil>
 }

@@ -128,13 +128,14 @@ func ExampleWithScope() {
 		var s *aio.Scope
 		err := aio.WithScope(c, func(scope *aio.Scope) error {
 			s = scope
-			s.SetTimeout(10 * time.Millisecond)
-			for i := 1; ; i++ {
-				if err := aio.Sleep(c, 4*time.Millisecond); err != nil {
+			s.SetTimeout(50 * time.Millisecond)
+			for i := 1; i <= 2; i++ {
+				if err := aio.Sleep(c, time.Millisecond); err != nil {
 					return err
 				}
 				fmt.Println("step", i)
 			}
+			return aio.Sleep(c, time.Hour) // cut short by the deadline
 		})
 		fmt.Println(err, s.Canceled(), s.Expired())
 		return struct{}{}, nil
