@@ -89,12 +89,20 @@ func (l *Loop) onLoop() bool {
 // the caller is not on l: the treatment of the loop-only methods that have
 // no error result.
 func (l *Loop) mustBeOnLoop(method string) {
+	if err := l.checkOnLoop(method); err != nil {
+		panic(err)
+	}
+}
+
+// checkOnLoop returns the error mustBeOnLoop panics with, or nil.
+func (l *Loop) checkOnLoop(method string) error {
 	if l == nil || l.poller == nil {
-		panic(noLoop(method))
+		return noLoop(method)
 	}
 	if !l.onLoop() {
-		panic(notOnLoop(method))
+		return notOnLoop(method)
 	}
+	return nil
 }
 
 // IsRunning reports whether the loop is running. Any goroutine.

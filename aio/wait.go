@@ -239,15 +239,24 @@ func (q *WaitQueue) CheckTask(c *Ctx) error {
 // methods without an error result, so that misuse from a plain goroutine or
 // another loop is caught even before anyone has parked.
 func (q *WaitQueue) Check(method string) {
+	if err := q.CheckLoop(method); err != nil {
+		panic(err)
+	}
+}
+
+// CheckLoop is Check for the methods with an error result: it returns the
+// error (one matching ErrNotOnLoop, or ErrNoLoop if q's loop is gone)
+// instead of panicking, and binds q as Check does.
+func (q *WaitQueue) CheckLoop(method string) error {
 	if q.loop == nil {
 		l := RunningLoop()
 		if l == nil {
-			panic(notOnLoop(method))
+			return notOnLoop(method)
 		}
 		q.loop = l
-		return
+		return nil
 	}
-	q.loop.mustBeOnLoop(method)
+	return q.loop.checkOnLoop(method)
 }
 
 // WakeOne wakes the first waiter of q, which leaves the queue, and reports
