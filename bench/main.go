@@ -208,6 +208,8 @@ func workloads() []workload {
 	ws = append(ws, taskWorkloads()...)
 	ws = append(ws, structuredWorkloads()...)
 	ws = append(ws, chanWorkloads()...)
+	ws = append(ws, queueWorkloads()...)
+	ws = append(ws, lockWorkloads()...)
 	ws = append(ws, roundTripWorkloads()...)
 	ws = append(ws, memoryWorkloads()...)
 	return ws

@@ -93,9 +93,17 @@ var targetKinds = map[string]targetKind{
 		},
 	},
 	"fasterThanBase": {
-		units: []unit{nsPerOp, bytesPerOp, latency},
-		make: func(targetEntry) target {
-			return target{short: "< Go", judge: func(a, b result) (bool, string) { return a.value < b.value, "" }}
+		units:  []unit{nsPerOp, bytesPerOp, latency},
+		params: []string{"maxAllocs"},
+		make: func(e targetEntry) target {
+			short, maxAllocs := "< Go", -1.0
+			if e.MaxAllocs != nil {
+				maxAllocs = *e.MaxAllocs
+				short += ", " + fmtNum(maxAllocs) + " alloc"
+			}
+			return target{short: short, judge: func(a, b result) (bool, string) {
+				return a.value < b.value && (maxAllocs < 0 || a.allocs <= maxAllocs+allocEpsilon), ""
+			}}
 		},
 	},
 	"noMoreThanBase": {
