@@ -1,8 +1,9 @@
 package prop_test
 
 // The machinery shared by the state machines of aio/locks
-// (lock_prop_test.go, semaphore_prop_test.go, condition_prop_test.go,
-// barrier_prop_test.go, rwlock_prop_test.go): each runs random actions on a
+// (lock_prop_test.go, locks_sem_prop_test.go, locks_cond_prop_test.go,
+// locks_barrier_prop_test.go, locks_rwlock_prop_test.go,
+// locks_event_prop_test.go): each runs random actions on a
 // primitive in the main task of a loop, tasks that wait on it, and random
 // cancellations of those tasks (Task.Cancel, and aio.WithTimeout with a zero
 // timeout), at random points, including between a wake and the woken
@@ -149,8 +150,21 @@ func lkRemove(xs []int, x int) []int {
 }
 
 // lkRun runs body as the main task of a new loop, failing rt on its error.
+// A panic in body comes out of aio.Run as a *aio.PanicError. rapid's own
+// panic for a draw past the end of its data (while it shrinks) or a Skip is
+// thrown again, on the test's goroutine, once the loop is closed, so that
+// rapid sees it for what it is; any other (a failed check, a panic of the
+// code under test) fails rt from here. The two come from different lines:
+// rapid's shrinker tells failures apart by where they were thrown.
 func lkRun(rt *rapid.T, body func(c *aio.Ctx) error) {
 	_, err := aio.Run(func(c *aio.Ctx) (int, error) { return 0, body(c) })
+	if pe, ok := errors.AsType[*aio.PanicError](err); ok {
+		if fmt.Sprintf("%T", pe.Value) == "rapid.invalidData" {
+			panic(pe.Value)
+		}
+		rt.Logf("panic in the main task: %s", pe.Stack)
+		rt.Fatal(pe.Value)
+	}
 	if err != nil {
 		rt.Fatal(err)
 	}

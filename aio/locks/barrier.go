@@ -82,14 +82,19 @@ func (b *Barrier) Wait(c *aio.Ctx) (int, error) {
 	}
 	r := b.round
 	b.n++
-	// Nothing but the end of the round wakes its waiters: a release, a
-	// Reset, or a break, each of which starts a new round (b.round).
-	if err := b.q.Park(c); err != nil {
-		if r == b.round {
-			b.breakRound() // this party will not come: the others must not wait for it
-			b.broken = true
+	// The end of the round wakes its waiters: a release, a Reset, or a
+	// break, each of which starts a new round (b.round). So does a wake
+	// that a cancelled party of an earlier round passes on (see
+	// aio.WaitQueue): while r is still the round being filled, it was such
+	// a wake, and the task waits on.
+	for r == b.round {
+		if err := b.q.Park(c); err != nil {
+			if r == b.round {
+				b.breakRound() // this party will not come: the others must not wait for it
+				b.broken = true
+			}
+			return 0, err
 		}
-		return 0, err
 	}
 	if r.broken {
 		return 0, ErrBrokenBarrier

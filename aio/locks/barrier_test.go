@@ -199,3 +199,47 @@ func TestBarrierCancelAfterRelease(t *testing.T) {
 		return nil
 	})
 }
+
+// A task waiting in a later round is not released by the end of an earlier
+// one: not by the wake that a cancelled party of the earlier round passes
+// on when it runs, after the task began to wait (here the task was spawned
+// before the last party arrived, so it runs first, in the new round).
+func TestBarrierWakePassedByCancelledPartyIsNotARelease(t *testing.T) {
+	for _, end := range []string{"release", "reset"} {
+		t.Run(end, func(t *testing.T) {
+			run(t, func(c *aio.Ctx) error {
+				b, _ := locks.NewBarrier(2)
+				var first, next error
+				a := spawn(c, func(c *aio.Ctx) error { _, first = b.Wait(c); return nil })
+				settle(c) // a waits in round 1
+				n := spawn(c, func(c *aio.Ctx) error { _, next = b.Wait(c); return nil })
+				if end == "release" {
+					if i, err := b.Wait(c); i != 1 || err != nil { // releases a
+						t.Errorf("last party: %d, %v", i, err)
+					}
+				} else {
+					b.Reset() // wakes a, broken
+				}
+				a.Cancel(nil) // before a runs: its wake passes on, to n once n waits
+				settle(c)
+				if !errors.Is(first, context.Canceled) {
+					t.Errorf("cancelled party: %v", first)
+				}
+				if n.IsDone() {
+					t.Fatalf("a party alone in round 2 returned from Wait: %v", next)
+				}
+				if b.NWaiting() != 1 || b.Broken() {
+					t.Errorf("NWaiting %d, Broken %v; want 1, false", b.NWaiting(), b.Broken())
+				}
+				if i, err := b.Wait(c); i != 1 || err != nil {
+					t.Errorf("last party of round 2: %d, %v", i, err)
+				}
+				aio.Await(c, n)
+				if next != nil {
+					t.Errorf("party of round 2: %v", next)
+				}
+				return nil
+			})
+		})
+	}
+}

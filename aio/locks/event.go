@@ -7,7 +7,11 @@ import "github.com/aiogo/aio/aio"
 // raised. The zero value is a cleared Event, ready to use.
 type Event struct {
 	set bool
-	q   aio.WaitQueue
+	// sets counts the Sets that raised the flag: a woken waiter that sees
+	// it unchanged was not woken by a Set, but by a wake that a cancelled
+	// waiter of an earlier Set passed on (see aio.WaitQueue), and waits on.
+	sets uint64
+	q    aio.WaitQueue
 }
 
 // Set raises the flag and wakes every task waiting for it. Setting a set
@@ -18,6 +22,7 @@ func (e *Event) Set() {
 		return
 	}
 	e.set = true
+	e.sets++
 	e.q.WakeAll()
 }
 
@@ -46,10 +51,23 @@ func (e *Event) Wait(c *aio.Ctx) error {
 	if e.set {
 		return nil
 	}
-	return e.q.Park(c)
+	sets := e.sets
+	for {
+		if err := e.q.Park(c); err != nil {
+			return err
+		}
+		if e.sets != sets {
+			return nil
+		}
+	}
 }
 
-// Poll makes an Event an aio.Awaitable: aio.Await(c, e) waits as Wait does.
+// Poll makes an Event an aio.Awaitable: aio.Await(c, e), or an
+// aio.AwaitCase of a Select, waits until the flag is raised. It differs from
+// Wait in one case: an Awaitable keeps no state between its polls, so a
+// task woken by a Set polls again when it runs, and if a Clear came in
+// between, it waits on for the next Set. Use Wait where a Set must not be
+// missed however soon it is cleared.
 func (e *Event) Poll(w *aio.Waiter) (struct{}, bool, error) {
 	if e.set {
 		return struct{}{}, true, nil

@@ -76,6 +76,36 @@ func TestEventCancelAndClear(t *testing.T) {
 	}
 }
 
+// A Set wakes the tasks waiting at that moment only: a task that starts
+// waiting after it (here, after a Clear, before the woken ones run) is not
+// woken by the wake that a cancelled one of them passes on, and waits for
+// the next Set.
+func TestEventWakePassedByCancelledWaiterIsNotASet(t *testing.T) {
+	run(t, func(c *aio.Ctx) error {
+		var e locks.Event
+		var early, late error
+		a := spawn(c, func(c *aio.Ctx) error { early = e.Wait(c); return nil })
+		aio.Yield(c) // a waits
+		b := spawn(c, func(c *aio.Ctx) error { late = e.Wait(c); return nil })
+		e.Set() // wakes a; b has not started yet
+		e.Clear()
+		a.Cancel(nil) // before a runs: its wake passes on, to b once b waits
+		settle(c)
+		if !errors.Is(early, context.Canceled) {
+			t.Errorf("cancelled waiter's Wait = %v", early)
+		}
+		if b.IsDone() {
+			t.Fatalf("a Wait that began after the Set returned %v with the Event clear", late)
+		}
+		e.Set()
+		_, err := aio.Await(c, b)
+		if err != nil || late != nil {
+			t.Errorf("after the next Set: task %v, Wait %v", err, late)
+		}
+		return nil
+	})
+}
+
 // An Event is an aio.Awaitable: Await waits for it as Wait does.
 func TestEventIsAwaitable(t *testing.T) {
 	_, err := aio.Run(func(c *aio.Ctx) (int, error) {
