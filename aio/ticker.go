@@ -25,8 +25,11 @@ const (
 	// Burst delivers every missed tick, one per Tick call without waiting,
 	// until the ticker has caught up with its schedule (tokio's default).
 	Burst MissedTick = iota
-	// Delay delivers one late tick and schedules the next a full period
-	// after it: the schedule shifts by the delay.
+	// Delay delivers one late tick and, if the ticker fell a full period or
+	// more behind (a later tick was due too), schedules the next a full
+	// period after the late one's delivery: the schedule shifts by the
+	// delay. A tick that is merely late, by less than a period, keeps the
+	// schedule, as tokio's Delay keeps it for a tick late by under 5 ms.
 	Delay
 	// Skip delivers one late tick and drops the others: the next tick is
 	// the next deadline of the original schedule after now.
@@ -149,7 +152,11 @@ func (t *Ticker) take() (time.Time, bool, error) {
 	case Burst:
 		t.next += t.period
 	case Delay:
-		t.next = now + t.period
+		if now-t.next >= t.period { // behind by a tick or more: shift the schedule
+			t.next = now + t.period
+		} else { // merely late, as every timer is: keep the schedule
+			t.next += t.period
+		}
 	case Skip:
 		t.next += ((now-t.next)/t.period + 1) * t.period
 	}

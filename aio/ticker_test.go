@@ -98,6 +98,71 @@ func TestTickerMissedTicks(t *testing.T) {
 	}
 }
 
+// The same policies on the real clock, with the loop really blocked (a
+// time.Sleep in the task) for 3.5 periods after the first tick: no tick
+// is ever delivered before its deadline; Burst keeps the deadlines on the
+// schedule and delivers the missed ones without waiting; Delay delivers
+// the late tick and puts the next one a full period after it; Skip
+// delivers the late tick and goes on at a deadline of the original
+// schedule that lies after the blocking.
+func TestTickerMissedTicksRealClock(t *testing.T) {
+	const period = 10 * time.Millisecond
+	for _, policy := range []aio.MissedTick{aio.Burst, aio.Delay, aio.Skip} {
+		l := newLoop(t)
+		task := runTask(t, l, func(c *aio.Ctx) (int, error) {
+			tk, err := aio.NewTicker(l, period, aio.WithMissedTick(policy))
+			if err != nil {
+				return 0, err
+			}
+			defer tk.Stop()
+			var deadlines, returned []time.Time
+			for k := range 4 {
+				d, err := tk.Tick(c)
+				if err != nil {
+					return 0, err
+				}
+				deadlines, returned = append(deadlines, d), append(returned, l.Now())
+				if k == 0 {
+					time.Sleep(35 * time.Millisecond) // the loop is blocked
+				}
+			}
+			for k := range deadlines {
+				if returned[k].Before(deadlines[k]) {
+					t.Errorf("policy %d: tick %d returned %v before its deadline", policy, k, deadlines[k].Sub(returned[k]))
+				}
+			}
+			d0 := deadlines[0]
+			if got := deadlines[1].Sub(d0); got != period {
+				t.Errorf("policy %d: the late tick's deadline is %v after the first, want %v", policy, got, period)
+			}
+			switch policy {
+			case aio.Burst:
+				for k := range deadlines {
+					if got := deadlines[k].Sub(d0); got != time.Duration(k)*period {
+						t.Errorf("Burst: tick %d at %v after the first, want %v", k, got, time.Duration(k)*period)
+					}
+				}
+			case aio.Delay:
+				if gap := deadlines[2].Sub(returned[1]); gap > period || gap < period-2*time.Millisecond {
+					t.Errorf("Delay: the tick after the late one is %v after its delivery, want about %v", gap, period)
+				}
+				if got := deadlines[3].Sub(deadlines[2]); got != period {
+					t.Errorf("Delay: then %v apart, want %v", got, period)
+				}
+			case aio.Skip:
+				off := deadlines[2].Sub(d0)
+				if off%period != 0 || off < 4*period {
+					t.Errorf("Skip: the tick after the late one is %v after the first, want a multiple of %v of at least %v", off, period, 4*period)
+				}
+			}
+			return 0, nil
+		})
+		if _, err := task.Result(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // Reset restarts the schedule from now; Stop wakes a waiting Tick with
 // ErrTickerStopped, and later Ticks get it too; a cancelled Tick leaves
 // the tick for the next call.
