@@ -326,6 +326,9 @@ func TestChanMisuse(t *testing.T) {
 
 // The hand-off between two tasks allocates nothing in steady state.
 func TestChanPingPongAllocs(t *testing.T) {
+	if !aio.CurgIsFastForTest {
+		t.Skip("the slow goroutine-identity path (runtime.Stack) allocates at every check")
+	}
 	runMain(t, func(c *aio.Ctx) error {
 		var ping, pong aio.Chan[int]
 		const n = 2000

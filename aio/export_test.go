@@ -115,3 +115,8 @@ func (l *Loop) SetVirtualClockForTest() { l.timers.clock = &virtualClock{} }
 func (l *Loop) AdvanceVirtualClockForTest(d time.Duration) {
 	l.timers.clock.(*virtualClock).ns.Add(int64(d))
 }
+
+// CurgIsFastForTest reports whether the goroutine-identity check takes its
+// fast path on this architecture; on the slow one (runtime.Stack) every
+// check allocates its buffer, so allocation tests do not apply.
+const CurgIsFastForTest = curgIsFast

@@ -2,5 +2,9 @@
 
 package aio
 
+// curgIsFast reports whether curg reads the g's address (no allocation)
+// rather than parsing runtime.Stack.
+const curgIsFast = true
+
 // curg returns the address of the calling goroutine's runtime g.
 func curg() uintptr

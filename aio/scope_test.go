@@ -12,8 +12,33 @@ import (
 // Tests of cancel scopes, timeouts and deadlines (scope.go) and of WaitFor:
 // the rules of structured cancellation, each race an explicit case.
 
-// runMain runs body as Run's main task and fails the test on an error.
+// runMain runs body as the main task of a new loop on the virtual clock
+// (time moves only when every task waits for a timer, so the order of
+// timers is the order of their deadlines however loaded the machine is),
+// shuts the loop down as Run does, and fails the test on an error. A test
+// whose tasks wait for other goroutines uses runMainRealClock: the virtual
+// clock would jump past their work.
 func runMain(t *testing.T, body func(c *aio.Ctx) error) {
+	t.Helper()
+	l := newLoop(t)
+	l.SetVirtualClockForTest()
+	main, err := aio.Spawn(l, func(c *aio.Ctx) (struct{}, error) { return struct{}{}, body(c) }, aio.WithName("main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RunUntil(main.IsDone); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := main.Result(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runMainRealClock runs body as Run's main task, on the real clock.
+func runMainRealClock(t *testing.T, body func(c *aio.Ctx) error) {
 	t.Helper()
 	leakCheck(t)
 	if _, err := aio.Run(func(c *aio.Ctx) (struct{}, error) { return struct{}{}, body(c) }); err != nil {
@@ -373,7 +398,7 @@ func TestTimeoutOutsideCancelLostInBody(t *testing.T) {
 // Scope.Cancel from another goroutine travels through the door and cancels
 // the scope as a call on the loop does.
 func TestScopeCancelFromGoroutine(t *testing.T) {
-	runMain(t, func(c *aio.Ctx) error {
+	runMainRealClock(t, func(c *aio.Ctx) error {
 		var inside error
 		err := aio.WithScope(c, func(s *aio.Scope) error {
 			go s.Cancel(errors.New("from a goroutine"))

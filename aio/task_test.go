@@ -426,6 +426,7 @@ func TestSleepDuration(t *testing.T) {
 // deadlines.
 func TestSleepOrder(t *testing.T) {
 	l := newLoop(t)
+	l.SetVirtualClockForTest() // the tasks' Sleeps start at the same instant
 	var log []int
 	var tasks []*aio.Task[int]
 	for _, ms := range []int{4, 1, 3, 2} {
