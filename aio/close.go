@@ -67,6 +67,7 @@ func (l *Loop) closeHere() {
 	l.unwindTasks()
 	l.ready.Clear() // the steps and callbacks the unwinding queued
 	l.reportFailed()
+	l.runCloseHooks()
 	l.release()
 }
 

@@ -41,6 +41,7 @@ type Loop struct {
 	closed     chan struct{} // closed by Close
 	errHandler atomic.Pointer[ErrorHandler]
 	timers     timers // shared only for the clock (Now) and the remote-timer count
+	closers    closeHooks
 
 	// Loop goroutine only.
 	ready    ring.Ring[ready]
