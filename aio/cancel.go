@@ -95,8 +95,12 @@ func (c *Ctx) cancel(cause error) bool {
 		return false
 	}
 	c.cancelRequests++
-	c.extra().cancelErr = canceled(cause)
+	x := c.extra()
+	x.cancelErr = canceled(cause)
 	c.mustCancel = true
+	if x.ctxCancel != nil {
+		x.ctxCancel(x.cancelErr.Cause)
+	}
 	c.interrupt(nil)
 	return true
 }

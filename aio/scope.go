@@ -70,6 +70,9 @@ type Scope struct {
 	expired   bool
 	ended     bool
 	exposed   bool // the program holds a pointer to it (Ctx.Scope, WithScope)
+
+	ctx       context.Context         // made by the first Ctx.Context inside it (context.go)
+	ctxCancel context.CancelCauseFunc // ... and its cancel
 }
 
 // scopePool keeps the scopes that ended without the program ever seeing
@@ -209,6 +212,10 @@ func (s *Scope) end(err error, timeout bool) error {
 		panic("aio: cancel scopes ended out of order")
 	}
 	c.x.scope = s.parent
+	if s.ctxCancel != nil {
+		s.ctxCancel(errScopeEnded)
+		s.ctx, s.ctxCancel = nil, nil
+	}
 	if s.requested && c.cancelRequests > 0 {
 		c.cancelRequests-- // our request is withdrawn, delivered or not
 	}
@@ -264,6 +271,9 @@ func (s *Scope) cancel(cause error) {
 	s.err = canceled(cause)
 	s.err.scope = s
 	c.cancelRequests++
+	if s.ctxCancel != nil {
+		s.ctxCancel(s.ctxCause())
+	}
 	c.interrupt(s)
 }
 

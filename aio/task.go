@@ -55,6 +55,13 @@ type taskExtra struct {
 	fail      *failure           // the record of the task's failure (failures.go)
 	scope     *Scope             // the innermost cancel scope the body is in (scope.go)
 	run       func(c *Ctx) error // the body as the loop's task hook wrapped it (SetTaskHook)
+
+	// Contexts (context.go): the parent given with WithContext and its
+	// watch; the task's own context, made by the first Ctx.Context.
+	parent     context.Context
+	stopParent func() bool
+	ctx        context.Context
+	ctxCancel  context.CancelCauseFunc
 }
 
 func (c *Ctx) extra() *taskExtra {
@@ -117,8 +124,9 @@ type Task[T any] struct {
 type TaskOption func(*taskConfig)
 
 type taskConfig struct {
-	name  string
-	eager bool
+	name   string
+	eager  bool
+	parent context.Context
 }
 
 // WithName names a task. Without it a task is named "Task-N", with N its ID.
@@ -192,6 +200,9 @@ func Spawn[T any](s Spawner, body func(*Ctx) (T, error), opts ...TaskOption) (*T
 			t.c.name.Store(&cfg.name)
 		}
 		eager = cfg.eager
+		if cfg.parent != nil {
+			t.c.extra().parent = cfg.parent // published to the loop by startTask's post
+		}
 	}
 	t.fut.loop = l
 	t.fut.owner = &t.c
@@ -241,6 +252,7 @@ func (l *Loop) register(c *Ctx) {
 	if h := l.hook; h != nil {
 		c.extra().run = h(c.impl, c.impl.plainBody())
 	}
+	c.watchParent()
 	if l.down.active {
 		c.cancel(ErrShutdown)
 	}
@@ -354,6 +366,7 @@ func (t *Task[T]) complete(v T, err error) {
 	c := &t.c
 	c.state = taskDone
 	c.fut.loop.tasks.remove(c)
+	c.endContexts()
 	isCancel := err != nil && errors.Is(err, context.Canceled)
 	t.fut.result = v
 	t.fut.err = err
