@@ -42,6 +42,7 @@ type Loop struct {
 	errHandler atomic.Pointer[ErrorHandler]
 	timers     timers // shared only for the clock (Now) and the remote-timer count
 	closers    closeHooks
+	signals    signals
 
 	// Loop goroutine only.
 	ready    ring.Ring[ready]

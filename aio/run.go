@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
-	"sync"
 	"time"
 )
 
@@ -26,6 +24,28 @@ type RunOption func(*runConfig)
 type runConfig struct {
 	errHandler      ErrorHandler
 	shutdownTimeout time.Duration
+	leaveSIGINT     bool
+	ctx             context.Context
+}
+
+// WithoutInterrupt leaves SIGINT alone: Run does not catch it, so it has
+// whatever effect the rest of the program gives it (by default, it ends the
+// process). For programs that handle signals themselves (see
+// Loop.AddSignalHandler, os/signal) and for libraries.
+func WithoutInterrupt() RunOption {
+	return func(c *runConfig) { c.leaveSIGINT = true }
+}
+
+// RunContext is Run with a context: the main task is spawned WithContext(ctx),
+// so it is cancelled, with context.Cause(ctx) as the cause, when ctx is done,
+// and its Ctx.Context carries ctx's values. A nil ctx returns an error
+// matching ErrNilContext.
+func RunContext[T any](ctx context.Context, body func(*Ctx) (T, error), opts ...RunOption) (T, error) {
+	if ctx == nil {
+		var zero T
+		return zero, fmt.Errorf("%w: RunContext", ErrNilContext)
+	}
+	return Run(body, append(opts, func(c *runConfig) { c.ctx = ctx })...)
 }
 
 // WithErrorHandler sets the loop's error handler for the whole of Run,
@@ -55,8 +75,10 @@ func WithShutdownTimeout(d time.Duration) RunOption {
 // shutdown did not complete; the value is always the main task's.
 //
 // While Run runs, the first SIGINT cancels the main task with cause
-// ErrInterrupted; after it, SIGINT has its default effect again, so a
-// second one ends the process at once. Run cannot stop a task body that
+// ErrInterrupted (through a signal handler of the loop, see
+// Loop.AddSignalHandler); after it, SIGINT has its default effect again, so
+// a second one ends the process at once. WithoutInterrupt leaves SIGINT
+// alone. Run cannot stop a task body that
 // ignores cancellation and never returns.
 //
 // If a task body or callback calls runtime.Goexit (as t.FailNow does in a
@@ -83,11 +105,20 @@ func Run[T any](body func(*Ctx) (T, error), opts ...RunOption) (T, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer l.Close() // after a Goexit, too
-	main, err := Spawn(l, body, WithName("main"))
+	mainOpts := []TaskOption{WithName("main")}
+	if cfg.ctx != nil {
+		mainOpts = append(mainOpts, WithContext(cfg.ctx))
+	}
+	main, err := Spawn(l, body, mainOpts...)
 	if err != nil {
 		return zero, err
 	}
-	stop := cancelOnInterrupt(main)
+	stop := func() {}
+	if !cfg.leaveSIGINT {
+		if stop, err = cancelOnInterrupt(l, main); err != nil {
+			return zero, err
+		}
+	}
 	defer stop()
 	if err := l.RunUntil(main.IsDone); err != nil {
 		return zero, err
@@ -109,27 +140,19 @@ func Run[T any](body func(*Ctx) (T, error), opts ...RunOption) (T, error) {
 	return v, errors.Join(mainErr, shutErr, closeErr)
 }
 
-// cancelOnInterrupt cancels t at the first SIGINT, then lets SIGINT have its
-// default effect. The returned stop ends the watch and waits for the
-// watching goroutine; it may be called more than once.
-func cancelOnInterrupt(t AnyTask) (stop func()) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		select {
-		case <-ch:
-			signal.Stop(ch)
-			t.Cancel(ErrInterrupted)
-		case <-done:
-		}
+// cancelOnInterrupt cancels t at the first SIGINT, through a signal
+// handler of l, which removes itself then, so that SIGINT has its default
+// effect again. The returned stop removes the handler if it is still there.
+func cancelOnInterrupt(l *Loop, t AnyTask) (stop func(), err error) {
+	var remove func() bool
+	remove, err = l.AddSignalHandler(os.Interrupt, func() {
+		remove()
+		t.Cancel(ErrInterrupted)
 	})
-	return sync.OnceFunc(func() {
-		signal.Stop(ch)
-		close(done)
-		wg.Wait()
-	})
+	if err != nil {
+		return nil, err
+	}
+	return func() { remove() }, nil
 }
 
 // RunUntilComplete runs l until a is done and returns a's result and error
