@@ -30,10 +30,12 @@ type closeHook struct {
 // ended (and the failures nobody retrieved were reported), before l
 // releases its poller, on the goroutine that closes l, outside any task and
 // with nothing of l running. Hooks run in the reverse order of their
-// registration, as deferred calls do, each once. A hook may still call the
-// methods of l that are allowed on a closed loop (IsClosed, Now,
-// ReportError through the error handler); a panic in a hook is reported
-// through the error handler, and the next hook runs.
+// registration, as deferred calls do, each once. A hook runs as loop code:
+// it may call the loop's loop-only methods that make sense on a closing
+// loop (ReportError, which runs the error handler at once; RemoveReader and
+// RemoveWriter; Now), and RunningLoop returns l; callbacks it schedules
+// never run, and Spawn fails. A panic in a hook is reported through the
+// error handler, and the next hook runs.
 //
 // The returned function removes the hook if it has not run, and reports
 // whether it did remove it. OnClose may be called from any goroutine; on a
@@ -69,9 +71,27 @@ func (l *Loop) OnClose(fn func()) (remove func() bool, err error) {
 }
 
 // runCloseHooks runs the hooks, last registered first. A hook registered by
-// a hook runs too, before the others left.
+// a hook runs too, before the others left. The hooks pass for loop code
+// (the closing goroutine is named the loop's task goroutine meanwhile, as
+// unwindTasks does), so that they may call the loop-only methods that make
+// sense on a closing loop.
 func (l *Loop) runCloseHooks() {
 	h := &l.closers
+	h.mu.Lock()
+	empty := len(h.hooks) == 0
+	if empty {
+		h.done = true
+	}
+	h.mu.Unlock()
+	if empty {
+		return
+	}
+	l.thread.taskG.Store(curg())
+	running.add(l)
+	defer func() {
+		running.remove(l)
+		l.thread.taskG.Store(0)
+	}()
 	for {
 		h.mu.Lock()
 		n := len(h.hooks)

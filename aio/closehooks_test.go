@@ -35,6 +35,16 @@ func TestOnClose(t *testing.T) {
 		t.Error("remove: want true, then false")
 	}
 	l.OnClose(func() { panic("boom") })
+	var inHook []error
+	l.OnClose(func() {
+		// A hook runs as loop code: ReportError works, Spawn fails.
+		l.ReportError(aio.ErrorContext{Message: "from a hook", Err: errors.New("reported")})
+		_, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, nil })
+		inHook = append(inHook, err)
+		if aio.RunningLoop() != l {
+			inHook = append(inHook, errors.New("RunningLoop is not the loop"))
+		}
+	})
 	if _, err := l.OnClose(nil); !errors.Is(err, aio.ErrNilFunc) {
 		t.Errorf("OnClose(nil) = %v", err)
 	}
@@ -45,8 +55,11 @@ func TestOnClose(t *testing.T) {
 		t.Errorf("log %v, want %s", log, want)
 	}
 	var pe *aio.PanicError
-	if len(reported) != 1 || !errors.As(reported[0], &pe) {
-		t.Errorf("reported %v, want the hook's panic", reported)
+	if len(reported) != 2 || reported[0].Error() != "reported" || !errors.As(reported[1], &pe) {
+		t.Errorf("reported %v, want the hook's report, then its panic", reported)
+	}
+	if len(inHook) != 1 || !errors.Is(inHook[0], aio.ErrClosed) {
+		t.Errorf("in a hook: %v, want Spawn's ErrClosed only", inHook)
 	}
 	if _, err := l.OnClose(func() {}); !errors.Is(err, aio.ErrClosed) {
 		t.Errorf("OnClose after Close = %v", err)

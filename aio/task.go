@@ -211,6 +211,9 @@ func Spawn[T any](s Spawner, body func(*Ctx) (T, error), opts ...TaskOption) (*T
 	c.waiter.w = c
 	c.id = taskIDs.Add(1)
 	if l.onLoop() {
+		if l.state.Load() == stateClosed { // a close hook (closehooks.go)
+			return nil, fmt.Errorf("%w: Spawn", ErrClosed)
+		}
 		if err := s.adopt(c); err != nil {
 			return nil, err
 		}
