@@ -146,3 +146,15 @@ func TestTargetJudge(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkloadNamesUnique checks that no two workloads share a -run name
+// (a target is looked up by name, and -run selects by it).
+func TestWorkloadNamesUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, w := range workloads() {
+		if seen[w.name] {
+			t.Errorf("two workloads are named %q", w.name)
+		}
+		seen[w.name] = true
+	}
+}
