@@ -119,6 +119,21 @@
 // that reports the outcome or adds the given Waiter to its WaitQueue; the
 // guide walks through one, a countdown latch.
 //
+// # Contexts, signals and the end of a loop
+//
+// Ctx.Context gives the code a task calls a context.Context that is done
+// when a cancellation reaches the task's cancel scope, with the
+// cancellation's cause (ErrTimeout for a deadline); it is made at the
+// first call. A task spawned WithContext is cancelled when its parent
+// context is done; RunContext does that for Run's main task; AwaitContext
+// waits in a task for an outside context. Loop.AddSignalHandler runs a
+// function on the loop for each delivery of a signal; Run catches SIGINT
+// that way (WithoutInterrupt leaves it alone). Loop.OnClose registers what
+// must be finished when the loop closes, after its tasks: the executor of
+// package aio/executor shuts its pool down there, package aio/subprocess
+// reaps its children, and the signal handlers are removed. Blocking work
+// belongs in aio/executor, child processes in aio/subprocess.
+//
 // # Goroutines
 //
 // Loop state belongs to the loop goroutine; the rules below keep it so, and
