@@ -119,6 +119,26 @@
 // that reports the outcome or adds the given Waiter to its WaitQueue; the
 // guide walks through one, a countdown latch.
 //
+// # Go channels
+//
+// A plain <-ch or ch <- v inside a task blocks the loop's thread and with
+// it every task of the loop. GoRecv(c, ch) and GoSend(c, ch, v) wait in the
+// task instead: a ready channel is served at once, without a goroutine;
+// otherwise the task suspends while a helper goroutine waits on the channel
+// and reports through the loop's door. Cancellation never loses a value: if
+// the helper had already received (or sent) when the task was cancelled,
+// the operation's outcome is returned and the cancellation comes at the
+// task's next suspension point. GoRecvCase(ch, &v, &ok) receives from a Go
+// channel in a Select; a value its helper received after another case won
+// is kept for the next GoRecv or GoRecvCase of that channel on the loop,
+// and, if nobody takes it, reported at the loop's close through the error
+// handler as a *StrandedValueError. There is no send case for Go channels:
+// a losing case could not promise to send nothing. A nil channel is refused
+// by GoRecv and GoSend with ErrInvalidState and is never ready in a Select;
+// a send on a closed channel returns ErrChanClosed. A parked GoRecv costs
+// the wake of the loop's thread (tens of microseconds, as for any locked
+// thread); a ready one about 60 ns.
+//
 // # Contexts, signals and the end of a loop
 //
 // Ctx.Context gives the code a task calls a context.Context that is done

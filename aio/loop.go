@@ -45,20 +45,21 @@ type Loop struct {
 	signals    signals
 
 	// Loop goroutine only.
-	ready    ring.Ring[ready]
-	pool     recordPool
-	scopes   scopePool
-	fds      fdTable
-	tasks    taskSet
-	current  *Ctx // the task being resumed, nil otherwise
-	cpool    coroPool
-	stopping bool
-	direct   bool // the loop itself is taking work in (door, timers, I/O): queue pushes straight to the ring
-	trim     housekeeping
-	down     shutdownState
-	failed   failures
-	hook     TaskHook
-	runErr   error // set when a run ended abnormally (runtime.Goexit in a task)
+	ready     ring.Ring[ready]
+	pool      recordPool
+	scopes    scopePool
+	fds       fdTable
+	tasks     taskSet
+	current   *Ctx // the task being resumed, nil otherwise
+	cpool     coroPool
+	stopping  bool
+	direct    bool // the loop itself is taking work in (door, timers, I/O): queue pushes straight to the ring
+	trim      housekeeping
+	down      shutdownState
+	failed    failures
+	hook      TaskHook
+	goStashes *loopStashes // values received from Go channels that nobody took yet (gochan.go)
+	runErr    error        // set when a run ended abnormally (runtime.Goexit in a task)
 }
 
 // NewLoop returns a new, idle event loop. It fails only if the operating

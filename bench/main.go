@@ -210,6 +210,7 @@ func workloads() []workload {
 	ws = append(ws, chanWorkloads()...)
 	ws = append(ws, queueWorkloads()...)
 	ws = append(ws, lockWorkloads()...)
+	ws = append(ws, gochanWorkloads()...)
 	ws = append(ws, executorWorkloads()...)
 	ws = append(ws, subprocessWorkloads()...)
 	ws = append(ws, roundTripWorkloads()...)
