@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Workloads of package aio/subprocess: a child spawned and waited for

@@ -1,6 +1,8 @@
 // Package subprocess starts child processes whose standard streams are
 // non-blocking pipes driven by the aio loop's poller: asyncio's
-// create_subprocess_exec and create_subprocess_shell for aio.
+// create_subprocess_exec and create_subprocess_shell for aio. It is built
+// on Linux only, for now (it uses pidfd_open and waitid); on other systems
+// the package is empty.
 //
 // # API
 //

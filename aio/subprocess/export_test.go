@@ -1,3 +1,5 @@
+//go:build linux
+
 package subprocess
 
 // SetPidfd forces the exit watch of the children started from now on: the
