@@ -19,7 +19,7 @@ func executorWorkloads() []workload {
 			name:  "executor",
 			title: "executor.Run",
 			about: "executor.Run of a function that returns at once, awaited in a task of an idle loop (the result wakes the sleeping loop thread); Go: a goroutine + channel round trip from a locked thread",
-			unit:  nsPerOp, n: 100_000, quickN: 10_000,
+			unit:  nsPerOp, n: 10_000, quickN: 1_000,
 			aio: func(n int) (result, error) { return aioExecutorRun(n, false) },
 			bases: []baseline{
 				{"go+chan lock", goSpawnChanLocked},
@@ -29,7 +29,7 @@ func executorWorkloads() []workload {
 			name:  "executorbusy",
 			title: "executor.Run busy",
 			about: "executor.Run as above, with another task yielding in a loop so the loop never sleeps; Go: a goroutine + channel round trip from a locked thread",
-			unit:  nsPerOp, n: 100_000, quickN: 10_000,
+			unit:  nsPerOp, n: 10_000, quickN: 1_000,
 			aio: func(n int) (result, error) { return aioExecutorRun(n, true) },
 			bases: []baseline{
 				{"go+chan lock", goSpawnChanLocked},
