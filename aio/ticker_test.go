@@ -132,6 +132,9 @@ func TestTickerMissedTicksRealClock(t *testing.T) {
 				}
 			}
 			d0 := deadlines[0]
+			if returned[0].Sub(d0) >= period {
+				t.Skipf("the first tick came %v late on this loaded machine: the schedule itself moved", returned[0].Sub(d0))
+			}
 			if got := deadlines[1].Sub(d0); got != period {
 				t.Errorf("policy %d: the late tick's deadline is %v after the first, want %v", policy, got, period)
 			}
@@ -143,8 +146,8 @@ func TestTickerMissedTicksRealClock(t *testing.T) {
 					}
 				}
 			case aio.Delay:
-				if gap := deadlines[2].Sub(returned[1]); gap > period || gap < period-2*time.Millisecond {
-					t.Errorf("Delay: the tick after the late one is %v after its delivery, want about %v", gap, period)
+				if gap := deadlines[2].Sub(returned[1]); gap > period || gap <= 0 || deadlines[2].Sub(d0) < 4*period {
+					t.Errorf("Delay: the tick after the late one is %v after its delivery (%v after the first), want at most %v after and past the blocking", gap, deadlines[2].Sub(d0), period)
 				}
 				if got := deadlines[3].Sub(deadlines[2]); got != period {
 					t.Errorf("Delay: then %v apart, want %v", got, period)
