@@ -157,8 +157,10 @@ func (k *call[T]) discard(err error) {
 	}
 }
 
-// start checks the call and submits it.
-func start[T any](c *aio.Ctx, method string, fn func(context.Context) (T, error), opts []Option) (*call[T], error) {
+// start checks the call and submits it. fn's context derives from the
+// task's (c.Context: its values, its scope's cancellation) if taskCtx, from
+// the loop's state otherwise.
+func start[T any](c *aio.Ctx, method string, fn func(context.Context) (T, error), opts []Option, taskCtx bool) (*call[T], error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: executor.%s with a nil *Ctx", aio.ErrNotInTask, method)
 	}
@@ -187,7 +189,11 @@ func start[T any](c *aio.Ctx, method string, fn func(context.Context) (T, error)
 		return nil, fmt.Errorf("%w: executor.%s: WithExecutor(nil)", ErrNilFunc, method)
 	}
 	k := &call[T]{fn: fn, fut: aio.NewFuture[T](c.Loop()), st: st}
-	k.ctx, k.cancel = context.WithCancelCause(st.ctx)
+	parent := st.ctx
+	if taskCtx {
+		parent = c.Context()
+	}
+	k.ctx, k.cancel = context.WithCancelCause(parent)
 	if p, ok := e.(*Pool); ok {
 		err = p.submit(k.run, funcPC(fn), k.discard, cfg.failFast)
 	} else if t, ok := e.(TrySubmitter); ok && cfg.failFast {
@@ -213,8 +219,8 @@ func start[T any](c *aio.Ctx, method string, fn func(context.Context) (T, error)
 // *aio.CanceledError at once, without waiting for fn: fn's ctx is cancelled
 // (context.Cause(ctx) is that *aio.CanceledError), a fn still queued never
 // runs, and whatever a running fn returns later is dropped (counted in
-// Stats.Late). ctx is also cancelled, with cause aio.ErrClosed, when the
-// loop closes.
+// Stats.Late). ctx derives from the task's c.Context(), so fn sees its
+// values, and is cancelled with cause aio.ErrClosed when the loop closes.
 //
 // If the executor is full, the call waits its turn in the executor's queue
 // (the loop goes on meanwhile), or with FailFast fails at once with an error
@@ -222,7 +228,7 @@ func start[T any](c *aio.Ctx, method string, fn func(context.Context) (T, error)
 // fn, aio.ErrNotInTask if c is not the running task's Ctx, aio.ErrClosed
 // for a closed loop, and the error of the executor's Submit, wrapped.
 func Run[T any](c *aio.Ctx, fn func(context.Context) (T, error), opts ...Option) (T, error) {
-	k, err := start(c, "Run", fn, opts)
+	k, err := start(c, "Run", fn, opts, true)
 	if err != nil {
 		var zero T
 		return zero, err
@@ -243,7 +249,7 @@ func Run[T any](c *aio.Ctx, fn func(context.Context) (T, error), opts ...Option)
 // the loop), a queued fn never runs, a late result is dropped. The errors
 // are Run's.
 func Go[T any](c *aio.Ctx, fn func(context.Context) (T, error), opts ...Option) (*aio.Future[T], error) {
-	k, err := start(c, "Go", fn, opts)
+	k, err := start(c, "Go", fn, opts, false)
 	if err != nil {
 		return nil, err
 	}
