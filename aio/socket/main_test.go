@@ -1,0 +1,121 @@
+//go:build linux
+
+package socket_test
+
+import (
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aiogo/aio/aio"
+	"go.uber.org/goleak"
+)
+
+// TestMain checks, after all the tests of the package, that none of them
+// left a goroutine behind.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("os/signal.signal_recv"),
+		goleak.IgnoreTopFunction("os/signal.loop"),
+		// net's background goroutines, if any.
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	)
+}
+
+// testTimeout bounds every loop of the tests.
+const testTimeout = 60 * time.Second
+
+// run runs body as the main task of a new loop, bounded by testTimeout,
+// and checks that no fd was left open. Bodies call t.Errorf, never t.Fatal.
+func run(t *testing.T, body func(c *aio.Ctx) error) {
+	t.Helper()
+	before := countFDs(t)
+	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) {
+		return struct{}{}, aio.WithTimeout(c, testTimeout, body)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := countFDs(t); after != before {
+		t.Errorf("fds open: %d before, %d after", before, after)
+	}
+}
+
+func countFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// haveIPv6 reports whether [::1] can be listened on.
+func haveIPv6() bool {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// echoServer starts a Go net echo server on network/addr and returns its
+// address and a stop function that waits for its goroutines.
+func echoServer(t *testing.T, network, addr string) (net.Addr, func()) {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	conns := make(chan net.Conn, 16)
+	go func() {
+		defer close(done)
+		var wait []chan struct{}
+		for {
+			cn, err := ln.Accept()
+			if err != nil {
+				break
+			}
+			conns <- cn
+			ch := make(chan struct{})
+			wait = append(wait, ch)
+			go func() {
+				defer close(ch)
+				defer cn.Close()
+				cn.SetDeadline(time.Now().Add(testTimeout))
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := cn.Read(buf)
+					if n > 0 {
+						if _, err := cn.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+		for _, ch := range wait {
+			<-ch
+		}
+	}()
+	return ln.Addr(), func() {
+		ln.Close()
+		for {
+			select {
+			case cn := <-conns:
+				cn.SetDeadline(time.Now()) // unblock a stuck echo
+				continue
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+				continue
+			}
+		}
+	}
+}
