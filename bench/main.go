@@ -213,6 +213,7 @@ func workloads() []workload {
 	ws = append(ws, gochanWorkloads()...)
 	ws = append(ws, executorWorkloads()...)
 	ws = append(ws, subprocessWorkloads()...)
+	ws = append(ws, echoWorkloads()...)
 	ws = append(ws, roundTripWorkloads()...)
 	ws = append(ws, memoryWorkloads()...)
 	return ws
