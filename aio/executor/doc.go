@@ -27,6 +27,12 @@
 // piling up threads. SetPoolSize changes it. The pool starts its workers
 // when work arrives and retires them after a few seconds idle.
 //
+// Workers are goroutines and need a processor (a P) to run. A loop whose
+// tasks never wait holds its P all the time; with GOMAXPROCS=1 that is the
+// only one, and a worker then runs only when Go's scheduler preempts the
+// loop's thread, about every 10 ms. Give such a program GOMAXPROCS of 2
+// or more, or let the loop wait (any Sleep or I/O does).
+//
 // # A full executor
 //
 // When every worker is busy, a call waits its turn in the pool's FIFO
