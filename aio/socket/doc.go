@@ -37,9 +37,14 @@
 //     (asyncio's connect_accepted_socket, and sock_* on a socket made
 //     elsewhere).
 //
-// Addresses are numeric for now ("127.0.0.1:8080", "[::1]:0", ":0", a path
-// for Unix sockets; a path beginning with '@' is in Linux's abstract
-// namespace): names are resolved by a later part of the networking layer.
+// Addresses are numeric ("127.0.0.1:8080", "[::1]:0", ":0", a path for
+// Unix sockets; a path beginning with '@' is in Linux's abstract
+// namespace), except for Dial, which resolves a host name off the loop
+// thread (through package aio/executor) and connects with happy eyeballs
+// (RFC 8305): the families interleaved, a new attempt every
+// DefaultAttemptDelay (250 ms, WithAttemptDelay) or at once when one
+// fails, the first connection winning and the others closed, and every
+// attempt's error joined when all fail.
 // TCP_NODELAY is on by default on TCP sockets, as in asyncio
 // (WithNoDelay(false) turns it off). An empty host is 0.0.0.0 for "tcp" and
 // "udp", :: for "tcp6" and "udp6"; "tcp6" and "udp6" sockets are IPv6-only.

@@ -9,3 +9,6 @@ func SetForceCopy(on bool) func() {
 	forceCopy = on
 	return func() { forceCopy = old }
 }
+
+// Interleave is interleave, for tests.
+var Interleave = interleave
