@@ -142,11 +142,20 @@ type Stream struct {
 }
 
 // Open connects to addr (asyncio's open_connection and, with "unix",
-// open_unix_connection) with socket.Connect and returns a Stream on the
-// connection. Bound it with aio.WithTimeout.
+// open_unix_connection) and returns a Stream on the connection: over TCP
+// with socket.Dial (a host name is resolved off the loop thread, and the
+// addresses are tried with happy eyeballs), otherwise with
+// socket.Connect. Bound it with aio.WithTimeout.
 func Open(c *aio.Ctx, network, addr string, opts ...Option) (*Stream, error) {
 	o := makeOptions(opts)
-	sock, err := socket.Connect(c, network, addr, o.sock...)
+	var sock *socket.Socket
+	var err error
+	switch network {
+	case "tcp", "tcp4", "tcp6": // host names too, with happy eyeballs
+		sock, err = socket.Dial(c, network, addr, socket.WithSocketOptions(o.sock...))
+	default:
+		sock, err = socket.Connect(c, network, addr, o.sock...)
+	}
 	if err != nil {
 		return nil, err
 	}

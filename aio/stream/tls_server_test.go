@@ -82,3 +82,32 @@ func TestTLSServer(t *testing.T) {
 		return srv.Wait(c)
 	})
 }
+
+// Open takes a host name: "localhost" reaches a listener on 127.0.0.1.
+func TestOpenHostName(t *testing.T) {
+	run(t, func(c *aio.Ctx) error {
+		srv, err := stream.Serve(c, "tcp", "127.0.0.1:0", func(c *aio.Ctx, s *stream.Stream) error {
+			line, err := s.ReadLine(c)
+			if err != nil {
+				return err
+			}
+			return s.Write(c, line)
+		})
+		if err != nil {
+			return err
+		}
+		_, port, _ := net.SplitHostPort(srv.Addr().String())
+		s, err := stream.Open(c, "tcp", net.JoinHostPort("localhost", port))
+		if err != nil {
+			t.Errorf("Open localhost: %v", err)
+		} else {
+			s.Write(c, []byte("by name\n"))
+			if line, err := s.ReadLine(c); string(line) != "by name\n" || err != nil {
+				t.Errorf("echo %q, %v", line, err)
+			}
+			s.Close()
+		}
+		srv.Close()
+		return srv.Wait(c)
+	})
+}
