@@ -4,7 +4,10 @@ package stream
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"syscall"
+	"time"
 
 	"github.com/aiogo/aio/aio"
 	"github.com/aiogo/aio/aio/socket"
@@ -67,15 +70,34 @@ func (srv *Server) acceptLoop(c *aio.Ctx) (struct{}, error) {
 		srv.ln.Close()
 		srv.q.WakeAll()
 	}()
+	var backoff time.Duration
 	for {
 		sock, err := srv.ln.Accept(c)
 		if err != nil {
 			if srv.closed {
 				return struct{}{}, nil
 			}
+			if temporaryAccept(err) {
+				// Out of descriptors or memory, or a connection aborted
+				// before it was taken: report it, wait, and serve on, as
+				// Go's net/http does (5 ms, doubling up to 1 s).
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				c.Loop().ReportError(aio.ErrorContext{
+					Message: fmt.Sprintf("stream: accept failed on %v; retrying in %v", srv.addr, backoff),
+					Err:     err,
+				})
+				if err := aio.Sleep(c, backoff); err != nil {
+					if srv.closed {
+						return struct{}{}, nil
+					}
+					return struct{}{}, err
+				}
+				continue
+			}
 			srv.acceptEr = err
 			return struct{}{}, err
 		}
+		backoff = 0
 		st := newStream(sock, srv.o)
 		var t *aio.Task[struct{}]
 		t, err = aio.Spawn(c.Loop(), func(c *aio.Ctx) (struct{}, error) {
@@ -139,4 +161,16 @@ func (srv *Server) Wait(c *aio.Ctx) error {
 		}
 	}
 	return errors.Join(append([]error{srv.acceptEr}, srv.errs...)...)
+}
+
+// temporaryAccept reports whether an Accept error leaves the listener
+// usable: the process or the system is out of descriptors or buffers for
+// now, or the connection went away before it was accepted.
+func temporaryAccept(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
