@@ -6,16 +6,13 @@ import (
 	"time"
 
 	"github.com/aiogo/aio/aio"
-	"go.uber.org/goleak"
+	"github.com/aiogo/aio/aio/internal/leakcheck"
 )
 
 // TestMain checks, after all the tests of the package, that none of them
 // left a goroutine behind (a pool's workers included).
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("os/signal.signal_recv"),
-		goleak.IgnoreTopFunction("os/signal.loop"),
-	)
+	leakcheck.VerifyTestMain(m)
 }
 
 // run runs body as the main task of a new loop and fails t if it returns an

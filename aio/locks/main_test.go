@@ -3,7 +3,7 @@ package locks_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/aiogo/aio/aio/internal/leakcheck"
 )
 
 // TestMain checks, after all the tests of the package, that none of them
@@ -11,8 +11,5 @@ import (
 // goroutine they started has ended. os/signal's receiver, which the first
 // aio.Run starts and the runtime keeps, is not a leak.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("os/signal.signal_recv"),
-		goleak.IgnoreTopFunction("os/signal.loop"),
-	)
+	leakcheck.VerifyTestMain(m)
 }

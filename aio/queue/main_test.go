@@ -4,17 +4,13 @@ import (
 	"testing"
 
 	"github.com/aiogo/aio/aio"
-	"go.uber.org/goleak"
+	"github.com/aiogo/aio/aio/internal/leakcheck"
 )
 
 // TestMain checks, after all the tests of the package, that none of them
 // left a goroutine behind.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// os/signal's receiver, which the first aio.Run starts and keeps.
-		goleak.IgnoreTopFunction("os/signal.signal_recv"),
-		goleak.IgnoreTopFunction("os/signal.loop"),
-	)
+	leakcheck.VerifyTestMain(m)
 }
 
 // run runs body as the main task of a new loop and fails t if it returns an

@@ -4,23 +4,17 @@ package socket_test
 
 import (
 	"net"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aiogo/aio/aio"
-	"go.uber.org/goleak"
+	"github.com/aiogo/aio/aio/internal/leakcheck"
 )
 
 // TestMain checks, after all the tests of the package, that none of them
 // left a goroutine behind.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("os/signal.signal_recv"),
-		goleak.IgnoreTopFunction("os/signal.loop"),
-		// net's background goroutines, if any.
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-	)
+	leakcheck.VerifyTestMain(m)
 }
 
 // testTimeout bounds every loop of the tests.
@@ -30,7 +24,7 @@ const testTimeout = 60 * time.Second
 // and checks that no fd was left open. Bodies call t.Errorf, never t.Fatal.
 func run(t *testing.T, body func(c *aio.Ctx) error) {
 	t.Helper()
-	before := countFDs(t)
+	before := leakcheck.OpenFDs(t)
 	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) {
 		return struct{}{}, aio.WithTimeout(c, testTimeout, body)
 	})
@@ -40,23 +34,14 @@ func run(t *testing.T, body func(c *aio.Ctx) error) {
 	// The Go net peers of a test close their ends on their own goroutines,
 	// a moment after the loop's side is done: give them up to 2 s (a fd
 	// that leaks stays open for ever).
-	after := countFDs(t)
+	after := leakcheck.OpenFDs(t)
 	for i := 0; i < 200 && after != before; i++ {
 		time.Sleep(10 * time.Millisecond)
-		after = countFDs(t)
+		after = leakcheck.OpenFDs(t)
 	}
 	if after != before {
 		t.Errorf("fds open: %d before, %d after", before, after)
 	}
-}
-
-func countFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }
 
 // haveIPv6 reports whether [::1] can be listened on.

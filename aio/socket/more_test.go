@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/aiogo/aio/aio/internal/leakcheck"
 	"io"
 	"net"
 	"os"
@@ -476,7 +477,7 @@ func TestWaitReadable(t *testing.T) {
 // A Socket outlives its loop: closed after the loop has closed, it closes
 // its descriptor; used from another loop's task, it returns an error.
 func TestSocketAfterLoop(t *testing.T) {
-	before := countFDs(t)
+	before := leakcheck.OpenFDs(t)
 	s, err := aio.Run(func(c *aio.Ctx) (*socket.Socket, error) {
 		return socket.Listen(c, "tcp", "127.0.0.1:0")
 	})
@@ -492,7 +493,7 @@ func TestSocketAfterLoop(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("Close after the loop closed: %v", err)
 	}
-	if after := countFDs(t); after != before {
+	if after := leakcheck.OpenFDs(t); after != before {
 		t.Errorf("fds: %d before, %d after", before, after)
 	}
 }

@@ -4,22 +4,17 @@ package stream_test
 
 import (
 	"net"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aiogo/aio/aio"
-	"go.uber.org/goleak"
+	"github.com/aiogo/aio/aio/internal/leakcheck"
 )
 
 // TestMain checks, after all the tests of the package, that none of them
 // left a goroutine behind.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("os/signal.signal_recv"),
-		goleak.IgnoreTopFunction("os/signal.loop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-	)
+	leakcheck.VerifyTestMain(m)
 }
 
 // testTimeout bounds every loop of the tests.
@@ -41,21 +36,12 @@ func run(t *testing.T, body func(c *aio.Ctx) error) {
 // after it, such as a peer's stop), that the test left no fd open.
 func checkFDs(t testing.TB) {
 	t.Helper()
-	before := countFDs(t)
+	before := leakcheck.OpenFDs(t)
 	t.Cleanup(func() {
-		if after := countFDs(t); after != before {
+		if after := leakcheck.OpenFDs(t); after != before {
 			t.Errorf("fds open: %d before, %d after", before, after)
 		}
 	})
-}
-
-func countFDs(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }
 
 // peer starts a Go net server on 127.0.0.1 whose connections are served by

@@ -10,17 +10,14 @@ import (
 	"time"
 
 	"github.com/aiogo/aio/aio"
+	"github.com/aiogo/aio/aio/internal/leakcheck"
 	"github.com/aiogo/aio/aio/subprocess"
-	"go.uber.org/goleak"
 )
 
 // TestMain checks, after all the tests of the package, that none of them
 // left a goroutine behind.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreTopFunction("os/signal.signal_recv"),
-		goleak.IgnoreTopFunction("os/signal.loop"),
-	)
+	leakcheck.VerifyTestMain(m)
 }
 
 // testTimeout bounds every loop of the tests: nothing here takes more than
@@ -44,29 +41,19 @@ func modes(t *testing.T, f func(t *testing.T)) {
 // call t.Errorf, never t.Fatal.
 func run(t *testing.T, body func(c *aio.Ctx) error) {
 	t.Helper()
-	before := countFDs(t)
+	before := leakcheck.OpenFDs(t)
 	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) {
 		return struct{}{}, aio.WithTimeout(c, testTimeout, body)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after := countFDs(t); after != before {
+	if after := leakcheck.OpenFDs(t); after != before {
 		t.Errorf("fds open: %d before, %d after", before, after)
 	}
 	if z := zombies(t); len(z) > 0 {
 		t.Errorf("zombie children left: %v", z)
 	}
-}
-
-// countFDs counts the process's open descriptors.
-func countFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }
 
 // procState returns the state letter of /proc/<pid>/stat ('Z' for a

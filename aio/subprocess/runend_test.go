@@ -4,6 +4,7 @@ package subprocess_test
 
 import (
 	"context"
+	"github.com/aiogo/aio/aio/internal/leakcheck"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -20,7 +21,7 @@ import (
 // reaped with its pipes closed, and the signal handler was removed (the
 // relay goroutine is gone: goleak in TestMain); no fd is left open.
 func TestRunEndsEverything(t *testing.T) {
-	before := countFDs(t)
+	before := leakcheck.OpenFDs(t)
 	var cleanedUp, fnReturned atomic.Bool
 	pid := 0
 	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) {
@@ -61,7 +62,7 @@ func TestRunEndsEverything(t *testing.T) {
 	if st := procState(pid); st != 0 {
 		t.Errorf("the child %d is still there, state %c", pid, st)
 	}
-	if after := countFDs(t); after != before {
+	if after := leakcheck.OpenFDs(t); after != before {
 		t.Errorf("fds open: %d before, %d after", before, after)
 	}
 }
