@@ -291,6 +291,21 @@ func (s *Socket) Accept(c *aio.Ctx) (*Socket, error) {
 		return nil, err
 	}
 	for {
+		ns, err := s.acceptOnce()
+		if err != unix.EAGAIN {
+			return ns, err
+		}
+		if err := s.wait(c, dirRead, "accept"); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// acceptOnce takes a pending connection, retrying what is not a failure
+// of the listener (EINTR, and a connection aborted before it was taken),
+// and returns unix.EAGAIN itself, unwrapped, when none is pending.
+func (s *Socket) acceptOnce() (*Socket, error) {
+	for {
 		fd, err := sysAccept(s.fd)
 		switch err {
 		case nil:
@@ -300,11 +315,8 @@ func (s *Socket) Accept(c *aio.Ctx) (*Socket, error) {
 			}
 			return ns, nil
 		case unix.EINTR, unix.ECONNABORTED:
-			continue
 		case unix.EAGAIN:
-			if err := s.wait(c, dirRead, "accept"); err != nil {
-				return nil, err
-			}
+			return nil, err
 		default:
 			return nil, opError("accept", err)
 		}

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aiogo/aio/aio"
+	"github.com/aiogo/aio/aio/internal/nettest"
 	"github.com/aiogo/aio/aio/stream"
 )
 
@@ -22,10 +21,6 @@ import (
 // as Go's net/http does. The descriptor limit is lowered for the moment of
 // the test and restored.
 func TestServeOutOfFDs(t *testing.T) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Skip("getrlimit:", err)
-	}
 	var reported []error
 	run(t, func(c *aio.Ctx) error {
 		c.Loop().SetErrorHandler(func(_ *aio.Loop, ec aio.ErrorContext) { reported = append(reported, ec.Err) })
@@ -46,41 +41,7 @@ func TestServeOutOfFDs(t *testing.T) {
 			return err
 		}
 		defer conn.Close()
-		// The kernel gives a new fd the lowest free number, and refuses one
-		// at or above the soft limit: the lowest free number as the limit
-		// leaves no room.
-		ents, _ := os.ReadDir("/proc/self/fd")
-		open := map[string]bool{}
-		for _, e := range ents {
-			open[e.Name()] = true
-		}
-		free := 0
-		for open[strconv.Itoa(free)] {
-			free++
-		}
-		low := lim
-		low.Cur = uint64(free)
-		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
-			t.Skip("setrlimit:", err)
-		}
-		// Make sure: while a new fd still fits, lower the limit to its number.
-		for {
-			fd, err := syscall.Dup(0)
-			if err != nil {
-				break
-			}
-			syscall.Close(fd)
-			low.Cur = uint64(fd)
-			syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low)
-		}
-		restored := false
-		restore := func() {
-			if !restored {
-				restored = true
-				syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-			}
-		}
-		defer restore()
+		restore := nettest.ExhaustFDs(t)
 		for i := 0; i < 1000 && len(reported) == 0; i++ {
 			aio.Sleep(c, time.Millisecond) // the accept task runs, and fails
 		}
