@@ -21,6 +21,9 @@
 //	(*Stream).WaitClosed(c)         StreamWriter.wait_closed
 //	(*Stream).Conn(c)               a net.Conn bound to the task c
 //	(*Stream).GoConn(l)             a net.Conn for plain goroutines
+//	(*Stream).StartTLS(c, cfg)      StreamWriter.start_tls: upgrade in place, a *tls.Conn
+//	(*Stream).StartTLSServer(c,cfg) loop.start_tls(server_side=True)
+//	OpenTLS(c, network, addr, cfg)  asyncio.open_connection(ssl=...)
 //	Dialer(l)                       a DialContext hook (net/http's Transport)
 //	(*Server).Close()               Server.close: stop accepting
 //	(*Server).CloseClients()        Server.close_clients (3.13): cancel the handlers
@@ -90,6 +93,32 @@
 // http.Transport{DialContext: stream.Dialer(loop)} makes its requests over
 // connections of the loop. Never call a GoConn from the loop's own
 // goroutine (it would wait for itself).
+//
+// # TLS
+//
+// crypto/tls runs over Conn(c) as over any net.Conn (tls.Client(s.Conn(c),
+// cfg)). StartTLS (the client) and StartTLSServer upgrade a plaintext
+// stream in place, as asyncio's start_tls, for protocols that switch to TLS
+// mid-way (SMTP's, IMAP's and XMPP's STARTTLS, PostgreSQL's SSLRequest):
+// they drain the write buffer (the plaintext phase's data goes first), run
+// the handshake in the task c, and return the *tls.Conn to read and write
+// from then on. Bytes already read into the Stream's buffer are the start
+// of the TLS stream: a client that sends its ClientHello in the same
+// packet as its STARTTLS command loses nothing. OpenTLS is Open then
+// StartTLS, with the ServerName taken from the address if cfg has none.
+//
+// The handshake follows the task's cancellation: put StartTLS under
+// aio.WithTimeout to bound it (the timeout then returns aio.ErrTimeout),
+// and crypto/tls gets c.Context() (HandshakeContext) for its callbacks. A
+// failed handshake aborts the stream (closes its socket, as asyncio closes
+// the transport) and returns the error. From the start of the handshake
+// the Stream's own reads and writes (Read..., Write, Drain, WriteEOF, its
+// Conn's) return an error matching ErrUpgraded; Close, Abort, IsClosing and
+// WaitClosed still act on the connection (close the *tls.Conn first to
+// send TLS's close_notify). The *tls.Conn is bound to the task c, as
+// Conn(c) is: read and write it from that task only (crypto/tls's locks
+// would block the loop's thread if two tasks used it at once). Its
+// deadlines run on the loop's timers.
 //
 // # Cancellation
 //

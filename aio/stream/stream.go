@@ -139,6 +139,7 @@ type Stream struct {
 	closed   bool
 	closeErr error
 	closedQ  aio.WaitQueue
+	upgraded bool // StartTLS took the connection: reads and writes fail
 }
 
 // Open connects to addr (asyncio's open_connection and, with "unix",
@@ -194,6 +195,9 @@ func (s *Stream) Limit() int { return s.o.limit }
 
 // beginRead marks a read in progress.
 func (s *Stream) beginRead() error {
+	if s.upgraded {
+		return fmt.Errorf("%w: read", ErrUpgraded)
+	}
 	if s.closed {
 		return fmt.Errorf("stream: read: %w", net.ErrClosed)
 	}
@@ -285,6 +289,11 @@ func (s *Stream) ReadInto(c *aio.Ctx, p []byte) (int, error) {
 		return 0, err
 	}
 	defer s.endRead()
+	return s.readInto(c, p)
+}
+
+// readInto is ReadInto's body, the read begun.
+func (s *Stream) readInto(c *aio.Ctx, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -408,6 +417,11 @@ func (s *Stream) Write(c *aio.Ctx, b []byte) error {
 	if err := s.writable("write"); err != nil {
 		return err
 	}
+	return s.write(c, b)
+}
+
+// write is Write's body, the stream found writable.
+func (s *Stream) write(c *aio.Ctx, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
@@ -426,6 +440,14 @@ func (s *Stream) Write(c *aio.Ctx, b []byte) error {
 }
 
 func (s *Stream) writable(op string) error {
+	if s.upgraded {
+		return fmt.Errorf("%w: %s", ErrUpgraded, op)
+	}
+	return s.canWrite(op)
+}
+
+// canWrite is writable but for the upgrade (the TLS layer's writes).
+func (s *Stream) canWrite(op string) error {
 	switch {
 	case s.closing || s.closed:
 		return fmt.Errorf("stream: %s: %w", op, net.ErrClosed)
@@ -516,6 +538,9 @@ func (s *Stream) WriteBuffered() int { return len(s.wbuf) }
 // the flusher met (gh-74116: none is left waiting). A cancelled Drain
 // leaves the buffered data to be sent.
 func (s *Stream) Drain(c *aio.Ctx) error {
+	if s.upgraded {
+		return fmt.Errorf("%w: drain", ErrUpgraded)
+	}
 	return s.drainTo(c, s.o.high, s.o.low)
 }
 
