@@ -49,7 +49,8 @@ import (
 )
 
 func main() {
-	childMain() // a child process of the memory workload measures and exits here
+	childMain()     // a child process of the memory workload measures and exits here
+	echoChildMain() // so does an echo server or load client of the echo benchmark
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -75,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.verbose, "v", false, "also write a line on standard error as each workload starts and ends, terminal or not")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile of the whole run to this file (records every allocation: slows the run)")
+	fs.StringVar(&echoMode, "echo", "", echoFlagUsage)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\n%s\n\n", wrap(usageText, "", ""))
 		fmt.Fprintf(stderr, "workloads (names for -run, and for %s):\n", targetsPath)
@@ -125,6 +127,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2
+	}
+	if echoMode != "" {
+		return runEchoMatrix(echoMode, o, stdout, stderr)
 	}
 	targets, err := parseTargets(targetsJSON, workloads())
 	if err != nil {
@@ -214,6 +219,7 @@ func workloads() []workload {
 	ws = append(ws, executorWorkloads()...)
 	ws = append(ws, subprocessWorkloads()...)
 	ws = append(ws, echoWorkloads()...)
+	ws = append(ws, echoLoadWorkloads()...)
 	ws = append(ws, roundTripWorkloads()...)
 	ws = append(ws, memoryWorkloads()...)
 	return ws

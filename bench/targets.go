@@ -47,6 +47,7 @@ type targetEntry struct {
 	NS        *float64 `json:"ns,omitempty"`
 	MaxAllocs *float64 `json:"maxAllocs,omitempty"`
 	MS        *float64 `json:"ms,omitempty"`
+	Ratio     *float64 `json:"ratio,omitempty"`
 	Text      string   `json:"text"`
 }
 
@@ -103,6 +104,21 @@ var targetKinds = map[string]targetKind{
 			}
 			return target{short: short, judge: func(a, b result) (bool, string) {
 				return a.value < b.value && (maxAllocs < 0 || a.allocs <= maxAllocs+allocEpsilon), ""
+			}}
+		},
+	},
+	"atMostTimesBase": {
+		units:  []unit{nsPerOp, bytesPerOp, latency},
+		params: []string{"ratio", "maxAllocs"},
+		make: func(e targetEntry) target {
+			ratio := *e.Ratio
+			short, maxAllocs := "<="+fmtNum(ratio)+"x", -1.0
+			if e.MaxAllocs != nil {
+				maxAllocs = *e.MaxAllocs
+				short += ", " + fmtNum(maxAllocs) + " alloc"
+			}
+			return target{short: short, judge: func(a, b result) (bool, string) {
+				return a.value <= ratio*b.value && (maxAllocs < 0 || a.allocs <= maxAllocs+allocEpsilon), ""
 			}}
 		},
 	},
@@ -186,12 +202,12 @@ func makeTarget(e targetEntry, units map[string]unit) (*target, error) {
 	if !fits {
 		return nil, fmt.Errorf("kind %s does not fit a workload measured in %s", e.Kind, u)
 	}
-	given := map[string]*float64{"ns": e.NS, "maxAllocs": e.MaxAllocs, "ms": e.MS}
+	given := map[string]*float64{"ns": e.NS, "maxAllocs": e.MaxAllocs, "ms": e.MS, "ratio": e.Ratio}
 	takes := map[string]bool{}
 	for _, p := range k.params {
 		takes[p] = true
 	}
-	for _, p := range []string{"ns", "maxAllocs", "ms"} { // in a fixed order
+	for _, p := range []string{"ns", "maxAllocs", "ms", "ratio"} { // in a fixed order
 		v := given[p]
 		switch {
 		case v == nil && takes[p] && p != "maxAllocs":
