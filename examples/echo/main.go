@@ -1,14 +1,16 @@
-// Echo is a line-echo server and its clients on one loop, with streams
-// (package aio/stream, built on the raw sockets of aio/socket).
+// Echo is a line-echo server and its clients on one loop, written twice:
+// with streams (package aio/stream: a task per connection, sequential code
+// as a goroutine would have) and with a protocol (package aio/transport:
+// callbacks, no task per connection, the cheapest way to serve many).
 //
 // Run it as
 //
-//	go run ./examples/echo                  # a server and 3 clients, then exit
-//	go run ./examples/echo -listen :7000    # serve until Ctrl-C
+//	go run ./examples/echo                              # both servers, 3 clients each, then exit
+//	go run ./examples/echo -listen :7000                # serve with streams until Ctrl-C
+//	go run ./examples/echo -listen :7000 -api protocol  # serve with the protocol
 //
-// While it serves, `nc 127.0.0.1 7000` talks to it. Every connection is a
-// task: the handler reads a line and writes it back, in sequence, as a
-// goroutine would, and a thousand clients share the loop's one thread.
+// While it serves, `nc 127.0.0.1 7000` talks to it. A thousand clients
+// share the loop's one thread either way.
 package main
 
 import (
@@ -17,10 +19,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 
 	"github.com/aiogo/aio/aio"
 	"github.com/aiogo/aio/aio/stream"
+	"github.com/aiogo/aio/aio/transport"
 )
 
 // echo is the handler of one connection: it echoes each line until the
@@ -67,30 +71,64 @@ func client(c *aio.Ctx, addr string, id int) error {
 	return s.WriteEOF()
 }
 
-func main() {
-	listen := flag.String("listen", "", "serve on this address until interrupted (e.g. 127.0.0.1:7000), instead of the demonstration")
-	flag.Parse()
-	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) {
-		addr := "127.0.0.1:0"
-		if *listen != "" {
-			addr = *listen
-		}
+// server is what both kinds of server give the demonstration.
+type server interface {
+	Addr() net.Addr
+	Close() error
+	Wait(c *aio.Ctx) error
+}
+
+// streamServer adapts stream.Server, whose Close has no error.
+type streamServer struct{ *stream.Server }
+
+func (s streamServer) Close() error { s.Server.Close(); return nil }
+
+// serve starts the server of the given API on addr.
+func serve(c *aio.Ctx, api, addr string) (server, error) {
+	switch api {
+	case "stream":
 		srv, err := stream.Serve(c, "tcp", addr, echo)
 		if err != nil {
-			return struct{}{}, err
+			return nil, err
 		}
-		fmt.Println("serving on", srv.Addr())
+		return streamServer{srv}, nil
+	case "protocol":
+		return transport.Serve(c, "tcp", addr, func() *lineEcho { return &lineEcho{} })
+	}
+	return nil, fmt.Errorf("unknown -api %q (stream or protocol)", api)
+}
+
+func main() {
+	listen := flag.String("listen", "", "serve on this address until interrupted (e.g. 127.0.0.1:7000), instead of the demonstration")
+	api := flag.String("api", "stream", "with -listen, the server to run: stream or protocol")
+	flag.Parse()
+	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) {
 		if *listen != "" {
+			srv, err := serve(c, *api, *listen)
+			if err != nil {
+				return struct{}{}, err
+			}
+			fmt.Printf("serving (%s) on %v\n", *api, srv.Addr())
 			return struct{}{}, srv.Wait(c) // until Ctrl-C cancels the main task
 		}
-		// The demonstration: three clients, one after the other, then stop.
-		for id := range 3 {
-			if err := client(c, srv.Addr().String(), id); err != nil {
+		// The demonstration: each server, three clients, then stop.
+		for _, api := range []string{"stream", "protocol"} {
+			srv, err := serve(c, api, "127.0.0.1:0")
+			if err != nil {
+				return struct{}{}, err
+			}
+			fmt.Printf("%s server:\n", api)
+			for id := range 3 {
+				if err := client(c, srv.Addr().String(), id); err != nil {
+					return struct{}{}, err
+				}
+			}
+			srv.Close()
+			if err := srv.Wait(c); err != nil {
 				return struct{}{}, err
 			}
 		}
-		srv.Close()
-		return struct{}{}, srv.Wait(c)
+		return struct{}{}, nil
 	})
 	if err != nil && !errors.Is(err, aio.ErrInterrupted) {
 		log.Print(err)
