@@ -154,6 +154,31 @@
 // reaps its children, and the signal handlers are removed. Blocking work
 // belongs in aio/executor, child processes in aio/subprocess.
 //
+// # The virtual clock
+//
+// For tests, a loop can run on a virtual clock (WithVirtualClock for Run,
+// Loop.SetVirtualClock for a loop made by hand; package aio/aiotest wraps it
+// for tests): trio's MockClock with autojump, tokio's paused time. The clock
+// starts at 2000-01-01 00:00:00 UTC and stands still while anything is ready
+// (a callback, a task step, an item in the door, a file descriptor ready
+// when polled without waiting); when nothing is, it jumps to the next
+// timer's deadline. A program that sleeps an hour finishes in microseconds,
+// its timers, timeouts, tickers and WaitFor fire in the same order as on the
+// real clock, and the loop times of its events are the same every run.
+// Loop.AdvanceClock moves the clock forward from loop code, as a blocked
+// loop would.
+//
+// Work outside the loop is invisible to the clock unless it says so:
+// Loop.HoldClock takes a hold that keeps the clock from jumping until it is
+// released, and the loop waits for real meanwhile. Package aio/executor
+// holds the clock for every call in flight, so a blocking function that
+// takes 50 ms of real time returns before a virtual timeout of a
+// millisecond around it. A goroutine that completes a future without a hold
+// may lose the race against a virtual timeout. Loop.SetClockHoldLimit lets the
+// clock jump despite holds once the loop has waited that long in real time.
+// With no timer and no hold, an idle loop waits for real, as on the real
+// clock. The real clock stays the default, and costs the same as before.
+//
 // # Goroutines
 //
 // Loop state belongs to the loop goroutine; the rules below keep it so, and

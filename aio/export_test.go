@@ -1,9 +1,6 @@
 package aio
 
-import (
-	"sync/atomic"
-	"time"
-)
+import "time"
 
 // Test hooks: the few internals that the tests of package aio_test look at.
 // The loop-state hooks read fields that belong to the loop goroutine: call
@@ -91,30 +88,6 @@ func (f *Future[T]) WaitersForTest() int {
 
 // WaitersForTest returns the number of waiters linked in t's wait list.
 func (t *Task[T]) WaitersForTest() int { return t.fut.WaitersForTest() }
-
-// virtualClock is a clock for tests that stands still while the loop has
-// work and, when everything waits, jumps to the next timer's deadline.
-type virtualClock struct{ ns atomic.Int64 }
-
-func (v *virtualClock) now() int64 { return v.ns.Load() }
-
-func (v *virtualClock) pollTimeout(d time.Duration) time.Duration {
-	if d > 0 {
-		v.ns.Add(int64(d))
-		return 0
-	}
-	return d
-}
-
-// SetVirtualClockForTest puts l on a virtual clock that starts at zero and
-// advances only when the loop would wait for a timer. Before the loop runs.
-func (l *Loop) SetVirtualClockForTest() { l.timers.clock = &virtualClock{} }
-
-// AdvanceVirtualClockForTest moves l's virtual clock forward by d, as if the
-// loop had been blocked that long. Loop goroutine, on a virtual clock.
-func (l *Loop) AdvanceVirtualClockForTest(d time.Duration) {
-	l.timers.clock.(*virtualClock).ns.Add(int64(d))
-}
 
 // CurgIsFastForTest reports whether the goroutine-identity check takes its
 // fast path on this architecture; on the slow one (runtime.Stack) every

@@ -126,8 +126,10 @@ func (l *Loop) Closed() <-chan struct{} {
 // Now returns the current time on the loop's clock. The clock is monotonic:
 // it is the time the loop was created plus the monotonic time elapsed since,
 // so it never goes backwards even if the wall clock is changed. Deadlines of
-// CallAt and Handle.When are on this clock. Any goroutine. On a zero Loop
-// it panics with an error matching ErrNoLoop.
+// CallAt and Handle.When are on this clock. On a loop with the virtual
+// clock (SetVirtualClock) it is the virtual time instead, which starts at
+// 2000-01-01 00:00:00 UTC. Any goroutine. On a zero Loop it panics with an
+// error matching ErrNoLoop.
 func (l *Loop) Now() time.Time {
 	if l.poller == nil {
 		panic(noLoop("Now"))
@@ -300,11 +302,16 @@ func (l *Loop) abandon() {
 // scheduled while they run wait for the next iteration, after the next poll.
 func (l *Loop) runOnce() {
 	var timeout time.Duration // zero: work is ready, do not block
+	jump := false             // virtual clock: it may jump after the poll (clock.go)
 	// Work in the door counts as ready: the loop's own work goes there
 	// too while other goroutines submit (see queue), and a loop that
 	// announced a park for it would cost them wake-up calls.
 	if l.ready.Len() == 0 && !l.stopping && l.door.q.Empty() {
-		timeout = l.timers.pollTimeout()
+		if l.timers.clock == nil {
+			timeout = l.timers.next()
+		} else {
+			timeout, jump = l.timers.clock.idle(l)
+		}
 	}
 	parked := false
 	if timeout != 0 {
@@ -312,10 +319,11 @@ func (l *Loop) runOnce() {
 		// Publish that we are about to park, then look at the door and the
 		// stop flag again. A producer publishes before it reads sleeping,
 		// so either it sees sleeping and wakes us, or we see its work here
-		// and do not block.
+		// and do not block. The last release of a clock hold does the
+		// same with the count of holds.
 		l.door.sleeping.Store(true)
 		parked = true
-		if !l.door.q.Empty() || l.door.stopReq.Load() {
+		if !l.door.q.Empty() || l.door.stopReq.Load() || (jump && l.timers.clock.released()) {
 			timeout = 0
 		}
 	}
@@ -326,6 +334,9 @@ func (l *Loop) runOnce() {
 	}
 	if parked {
 		l.door.sleeping.Store(false)
+	}
+	if jump {
+		l.timers.clock.maybeJump(l)
 	}
 	if l.door.stopReq.Load() {
 		l.door.stopReq.Store(false)

@@ -26,6 +26,7 @@ type runConfig struct {
 	shutdownTimeout time.Duration
 	leaveSIGINT     bool
 	ctx             context.Context
+	virtualClock    bool // WithVirtualClock (clock.go)
 }
 
 // WithoutInterrupt leaves SIGINT alone: Run does not catch it, so it has
@@ -99,6 +100,9 @@ func Run[T any](body func(*Ctx) (T, error), opts ...RunOption) (T, error) {
 	}
 	if cfg.errHandler != nil {
 		l.SetErrorHandler(cfg.errHandler)
+	}
+	if cfg.virtualClock {
+		_ = l.SetVirtualClock() // a new loop: it cannot fail
 	}
 	// The loop runs here, on this goroutine, from the first run to the close.
 	l.thread.inline = curg()

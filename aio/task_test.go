@@ -426,7 +426,9 @@ func TestSleepDuration(t *testing.T) {
 // deadlines.
 func TestSleepOrder(t *testing.T) {
 	l := newLoop(t)
-	l.SetVirtualClockForTest() // the tasks' Sleeps start at the same instant
+	if err := l.SetVirtualClock(); err != nil { // the tasks' Sleeps start at the same instant
+		t.Fatal(err)
+	}
 	var log []int
 	var tasks []*aio.Task[int]
 	for _, ms := range []int{4, 1, 3, 2} {
@@ -1218,13 +1220,16 @@ func TestTaskBodiesRunOnLoopThread(t *testing.T) {
 // for its whole duration, and returns nil.
 func TestSleepNotCutShortByWithdrawnCancel(t *testing.T) {
 	l := newLoop(t)
-	const d = 20 * time.Millisecond
+	if err := l.SetVirtualClock(); err != nil { // the Stops of iterate keep the clock from jumping
+		t.Fatal(err)
+	}
+	const d = time.Hour
 	var slept time.Duration
 	var sleepErr error
 	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
-		start := time.Now()
+		start := l.Now()
 		sleepErr = aio.Sleep(c, d)
-		slept = time.Since(start)
+		slept = l.Now().Sub(start)
 		return 0, nil
 	})
 	iterate(t, l, nil) // sleeping
@@ -1236,7 +1241,7 @@ func TestSleepNotCutShortByWithdrawnCancel(t *testing.T) {
 	if sleepErr != nil {
 		t.Fatalf("Sleep = %v", sleepErr)
 	}
-	if slept < d {
+	if slept != d {
 		t.Fatalf("Sleep(%v) returned after %v: a withdrawn cancellation cut it short", d, slept)
 	}
 }
@@ -1321,15 +1326,18 @@ func TestSleepForever(t *testing.T) {
 // sleeps, and completing f later does not cut the sleep short.
 func TestStaleAwaitWaiterDoesNotWakeLaterSleep(t *testing.T) {
 	l := newLoop(t)
+	if err := l.SetVirtualClock(); err != nil { // the Stops of iterate keep the clock from jumping
+		t.Fatal(err)
+	}
 	f := aio.NewFuture[int](l)
-	const d = 20 * time.Millisecond
+	const d = time.Hour
 	var awaitErr, sleepErr error
 	var slept time.Duration
 	task, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
 		_, awaitErr = aio.Await(c, f)
-		start := time.Now()
+		start := l.Now()
 		sleepErr = aio.Sleep(c, d)
-		slept = time.Since(start)
+		slept = l.Now().Sub(start)
 		return 0, nil
 	})
 	iterate(t, l, nil)
@@ -1342,7 +1350,7 @@ func TestStaleAwaitWaiterDoesNotWakeLaterSleep(t *testing.T) {
 	if !errors.Is(awaitErr, context.Canceled) {
 		t.Fatalf("Await = %v, want the cancellation", awaitErr)
 	}
-	if sleepErr != nil || slept < d {
+	if sleepErr != nil || slept != d {
 		t.Fatalf("Sleep(%v) = %v after %v: woken by a stale waiter of the earlier Await", d, sleepErr, slept)
 	}
 }

@@ -18,7 +18,9 @@ import (
 func virtualTicks(t *testing.T, body func(c *aio.Ctx) error) {
 	t.Helper()
 	l := newLoop(t)
-	l.SetVirtualClockForTest()
+	if err := l.SetVirtualClock(); err != nil {
+		t.Fatal(err)
+	}
 	task := runTask(t, l, func(c *aio.Ctx) (int, error) { return 0, body(c) })
 	if _, err := task.Result(); err != nil {
 		t.Fatal(err)
@@ -87,7 +89,9 @@ func TestTickerMissedTicks(t *testing.T) {
 				}
 				ticks = append(ticks, since(start, tick))
 				if k == 0 {
-					l.AdvanceVirtualClockForTest(35 * time.Millisecond) // the loop is blocked
+					if err := l.AdvanceClock(35 * time.Millisecond); err != nil { // the loop is blocked
+						return err
+					}
 				}
 			}
 			if !slices.Equal(ticks, tc.want) {

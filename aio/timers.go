@@ -17,8 +17,8 @@ import (
 // them, across goroutines (see rank).
 type timers struct {
 	heap  heap.Heap[waker]
-	clock clock     // nil: the real monotonic clock, read inline (the hot path)
-	base  time.Time // the clock's zero; immutable
+	clock *virtualClock // nil: the real monotonic clock, read inline (the hot path); see clock.go
+	base  time.Time     // the clock's zero; immutable once the loop is shared
 
 	// remote counts the timers other goroutines have scheduled; shared
 	// with them, so atomic. See rank.
@@ -34,16 +34,7 @@ func (t *timers) now() int64 {
 	if t.clock == nil {
 		return int64(time.Since(t.base))
 	}
-	return t.clock.now()
-}
-
-// pollTimeout returns what an idle loop's poll should wait (see clock).
-func (t *timers) pollTimeout() time.Duration {
-	d := t.next()
-	if t.clock == nil {
-		return d
-	}
-	return t.clock.pollTimeout(d)
+	return t.clock.ns.Load()
 }
 
 // timeAt converts loop nanoseconds to a Time.

@@ -74,6 +74,18 @@
 // the program, which shuts it down itself; Pool.Shutdown does it for a
 // *Pool.
 //
+// # The virtual clock
+//
+// On a loop with the virtual clock (aio.WithVirtualClock, for tests), every
+// call of Run and Go holds the clock (aio.Loop.HoldClock) from its
+// submission until its outcome is in the loop's door, or until the call is
+// abandoned (its task or future cancelled) or discarded: the clock does not
+// jump while a function is queued or running, so a call that takes 50 ms of
+// real time returns before a virtual timeout of a millisecond around it, as
+// it would on the real clock. An abandoned function that goes on running
+// holds nothing: nobody waits for it. On the real clock the hold costs
+// nothing.
+//
 // # Goroutines
 //
 // Run and Go are called in a task of the loop. Pool's methods, SetDefault,

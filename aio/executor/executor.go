@@ -92,6 +92,10 @@ type call[T any] struct {
 	cancel context.CancelCauseFunc
 	fut    *aio.Future[T]
 	st     *loopState
+	// release ends the call's hold on the loop's virtual clock
+	// (aio.Loop.HoldClock): once the outcome is in the loop's door, or the
+	// call is abandoned or discarded. Idempotent; a no-op on the real clock.
+	release func()
 }
 
 // run is what the executor runs.
@@ -99,12 +103,14 @@ func (k *call[T]) run() {
 	st := k.st
 	if !k.state.CompareAndSwap(pending, running) {
 		st.stats.skipped.Add(1) // abandoned while it waited: fn never runs
+		k.release()
 		return
 	}
 	st.stats.started.Add(1)
 	v, err := k.invoke()
 	if !k.state.CompareAndSwap(running, returned) {
 		st.stats.late.Add(1) // abandoned while it ran: the result is dropped
+		k.release()
 		return
 	}
 	k.cancel(nil)             // release the context
@@ -119,6 +125,7 @@ func (k *call[T]) run() {
 		st.stats.delivered.Add(-1)
 		st.stats.late.Add(1)
 	}
+	k.release() // after the outcome is in the door: see aio.Loop.HoldClock
 }
 
 // invoke calls fn, turning a panic into a *aio.PanicError.
@@ -143,6 +150,7 @@ func (k *call[T]) abandon(cause error) bool {
 		}
 		if k.state.CompareAndSwap(s, abandoned) {
 			k.cancel(cause)
+			k.release() // nobody waits for the function any more
 			return true
 		}
 	}
@@ -154,6 +162,7 @@ func (k *call[T]) discard(err error) {
 		k.cancel(err)
 		k.st.stats.skipped.Add(1)
 		_ = k.fut.SetError(err)
+		k.release()
 	}
 }
 
@@ -194,6 +203,9 @@ func start[T any](c *aio.Ctx, method string, fn func(context.Context) (T, error)
 		parent = c.Context()
 	}
 	k.ctx, k.cancel = context.WithCancelCause(parent)
+	// The hold keeps a virtual clock from jumping while the function is
+	// in flight; it is taken before the function can start.
+	k.release = c.Loop().HoldClock()
 	if p, ok := e.(*Pool); ok {
 		err = p.submit(k.run, funcPC(fn), k.discard, cfg.failFast)
 	} else if t, ok := e.(TrySubmitter); ok && cfg.failFast {
@@ -203,6 +215,7 @@ func start[T any](c *aio.Ctx, method string, fn func(context.Context) (T, error)
 	}
 	if err != nil {
 		k.cancel(err)
+		k.release()
 		return nil, fmt.Errorf("executor.%s: %w", method, err)
 	}
 	st.stats.submitted.Add(1)

@@ -8,11 +8,13 @@ import (
 	"github.com/aiogo/aio/aio"
 )
 
-// run runs body as the main task of a new loop (aio.Run) and fails the test
-// with its error.
+// run runs body as the main task of a new loop (aio.Run) on the virtual
+// clock (aio.WithVirtualClock: time moves only when every task waits, so
+// timed tests do not depend on the machine's speed and take no real time),
+// and fails the test with its error.
 func run(t *testing.T, body func(c *aio.Ctx) error) {
 	t.Helper()
-	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) { return struct{}{}, body(c) })
+	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) { return struct{}{}, body(c) }, aio.WithVirtualClock())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +70,9 @@ func onPlainGoroutine(fn func()) {
 // when it is done.
 func onOtherLoop(c *aio.Ctx, fn func(c2 *aio.Ctx)) error {
 	f := aio.NewFuture[struct{}](c.Loop())
+	release := c.Loop().HoldClock() // the other loop's work: the clock waits for it
 	go func() {
+		defer release()
 		aio.Run(func(c2 *aio.Ctx) (struct{}, error) {
 			fn(c2)
 			return struct{}{}, nil

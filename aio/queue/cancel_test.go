@@ -267,71 +267,81 @@ func TestTimeoutAroundPutAgrees(t *testing.T) {
 
 // Many consumers Get under short random timeouts while a producer puts
 // values at random moments, some of them cancelled outright: every value
-// put is got exactly once, by a consumer or by the final drain.
+// put is got exactly once, by a consumer or by the final drain. On the
+// virtual clock each seed gives one interleaving, the same every run, so
+// the test tries several.
 func TestTimeoutsNeverLoseValues(t *testing.T) {
 	for _, max := range []int{0, 1, 4} {
-		run(t, func(c *aio.Ctx) error {
-			q := queue.NewFIFO[int](max)
-			const n = 1000
-			rng := rand.New(rand.NewPCG(1, uint64(max)))
-			seen := make([]int, n)
-			stop := false
-			var consumers []*aio.Task[int]
-			for range 4 {
-				task, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
-					for !stop {
-						var v int
-						err := aio.WithTimeout(c, time.Duration(rng.IntN(50))*time.Microsecond, func(c *aio.Ctx) error {
-							var err error
-							v, err = q.Get(c)
-							return err
-						})
-						switch {
-						case err == nil:
-							seen[v]++
-						case errors.Is(err, context.DeadlineExceeded):
-						case errors.Is(err, queue.ErrShutdown):
-							return 0, nil
-						default:
-							return 0, err
-						}
+		for seed := range uint64(8) {
+			timeoutsNeverLoseValues(t, max, seed)
+		}
+	}
+}
+
+// timeoutsNeverLoseValues runs TestTimeoutsNeverLoseValues for one queue
+// bound and one seed.
+func timeoutsNeverLoseValues(t *testing.T, max int, seed uint64) {
+	run(t, func(c *aio.Ctx) error {
+		q := queue.NewFIFO[int](max)
+		const n = 1000
+		rng := rand.New(rand.NewPCG(seed, uint64(max)))
+		seen := make([]int, n)
+		stop := false
+		var consumers []*aio.Task[int]
+		for range 4 {
+			task, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
+				for !stop {
+					var v int
+					err := aio.WithTimeout(c, time.Duration(rng.IntN(50))*time.Microsecond, func(c *aio.Ctx) error {
+						var err error
+						v, err = q.Get(c)
+						return err
+					})
+					switch {
+					case err == nil:
+						seen[v]++
+					case errors.Is(err, context.DeadlineExceeded):
+					case errors.Is(err, queue.ErrShutdown):
+						return 0, nil
+					default:
+						return 0, err
 					}
-					return 0, nil
-				})
-				consumers = append(consumers, task)
+				}
+				return 0, nil
+			})
+			consumers = append(consumers, task)
+		}
+		for v := range n {
+			if rng.IntN(4) == 0 {
+				aio.Sleep(c, time.Duration(rng.IntN(30))*time.Microsecond)
 			}
-			for v := range n {
-				if rng.IntN(4) == 0 {
-					aio.Sleep(c, time.Duration(rng.IntN(30))*time.Microsecond)
-				}
-				err := aio.WithTimeout(c, time.Duration(rng.IntN(100))*time.Microsecond, func(c *aio.Ctx) error {
-					return q.Put(c, v)
-				})
-				for errors.Is(err, context.DeadlineExceeded) { // the value was not put: again
-					err = q.Put(c, v)
-				}
-				if err != nil {
-					return err
-				}
+			err := aio.WithTimeout(c, time.Duration(rng.IntN(100))*time.Microsecond, func(c *aio.Ctx) error {
+				return q.Put(c, v)
+			})
+			for errors.Is(err, context.DeadlineExceeded) { // the value was not put: again
+				err = q.Put(c, v)
 			}
-			stop = true
-			q.Shutdown(false)
-			if _, err := aio.Gather(c, consumers...); err != nil {
+			if err != nil {
 				return err
 			}
-			for {
-				v, err := q.TryGet()
-				if err != nil {
-					break
-				}
-				seen[v]++
+		}
+		stop = true
+		q.Shutdown(false)
+		if _, err := aio.Gather(c, consumers...); err != nil {
+			return err
+		}
+		for {
+			v, err := q.TryGet()
+			if err != nil {
+				break
 			}
-			for v, k := range seen {
-				if k != 1 {
-					t.Errorf("max %d: value %d got %d times", max, v, k)
-				}
+			seen[v]++
+		}
+		for v, k := range seen {
+			if k != 1 {
+				t.Errorf("max %d, seed %d: value %d got %d times", max, seed, v, k)
 			}
-			return nil
-		})
-	}
+		}
+		return nil
+	})
 }

@@ -13,12 +13,14 @@ func TestMain(m *testing.M) {
 	leakcheck.VerifyTestMain(m)
 }
 
-// run runs body as the main task of a new loop and fails t if it returns an
-// error. Bodies record; they call t.Errorf, never t.Fatal (which would end
-// the loop goroutine).
+// run runs body as the main task of a new loop on the virtual clock
+// (aio.WithVirtualClock: time moves only when every task waits, so timed
+// tests do not depend on the machine's speed and take no real time) and
+// fails t if it returns an error. Bodies record; they call t.Errorf, never
+// t.Fatal (which would end the loop goroutine).
 func run(t *testing.T, body func(c *aio.Ctx) error) {
 	t.Helper()
-	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) { return struct{}{}, body(c) })
+	_, err := aio.Run(func(c *aio.Ctx) (struct{}, error) { return struct{}{}, body(c) }, aio.WithVirtualClock())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package aio_test
+package prop_test
 
 import (
 	"context"
@@ -401,7 +401,6 @@ func (m *model) group(x *treeNode, reqs []request, first request) (int, modelRes
 // task failures went to the error handler because an outside cancellation
 // went on in their place, and that nothing is left running.
 func TestPropStructuredTree(t *testing.T) {
-	leakCheck(t)
 	rapid.Check(t, func(rt *rapid.T) {
 		ids := 0
 		var slots []*treeNode
@@ -433,8 +432,10 @@ func TestPropStructuredTree(t *testing.T) {
 			rt.Fatal(err)
 		}
 		defer l.Close()
-		l.SetVirtualClockForTest()
-		rec := record(l)
+		if err := l.SetVirtualClock(); err != nil {
+			rt.Fatal(err)
+		}
+		rec := vcRecord(l)
 		got := map[int]observed{}
 		task, err := aio.Spawn(l, func(c *aio.Ctx) (int, error) { return 0, runTree(c, root, got) })
 		if err != nil {
@@ -444,7 +445,7 @@ func TestPropStructuredTree(t *testing.T) {
 			l.CallLater(time.Duration(cancelAt)*time.Millisecond, func() { task.Cancel(errors.New("outside")) })
 		}
 		left, ended := 0, false
-		runUntil(t, l, func() bool {
+		vcRunUntil(rt, l, func() bool {
 			switch {
 			case !task.IsDone():
 				return false

@@ -1,4 +1,4 @@
-package aio_test
+package prop_test
 
 import (
 	"errors"
@@ -19,14 +19,15 @@ import (
 // cancellation), each once, with its own outcome; Len counts running and
 // unjoined; Close leaves nothing running.
 func TestPropTaskSetModel(t *testing.T) {
-	leakCheck(t)
 	rapid.Check(t, func(rt *rapid.T) {
 		l, err := aio.NewLoop()
 		if err != nil {
 			rt.Fatal(err)
 		}
 		defer l.Close()
-		l.SetVirtualClockForTest()
+		if err := l.SetVirtualClock(); err != nil {
+			rt.Fatal(err)
+		}
 		ms := time.Millisecond
 
 		type mtask struct {
@@ -160,7 +161,7 @@ func TestPropTaskSetModel(t *testing.T) {
 			}
 			return 0, nil
 		})
-		runUntil(t, l, driver.IsDone)
+		vcRunUntil(rt, l, driver.IsDone)
 		if _, err := driver.Result(); err != nil {
 			rt.Fatal(err)
 		}
