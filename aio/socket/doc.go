@@ -84,6 +84,16 @@
 // error, so the caller knows where the stream stands. A cancelled Connect
 // closes its socket.
 //
+// # Virtual clock
+//
+// On a loop with a virtual clock (aio.WithVirtualClock, package
+// aio/aiotest) a task waiting in an operation of a Socket (Accept
+// excepted) or in WaitReadable or WaitWritable holds the clock
+// (aio.Loop.HoldClock): time does not jump while an answer from outside
+// the loop may be on its way. A server that waits for connections does not
+// hold it. A test whose connections sit idle while virtual time should pass
+// sets a hold limit (Loop.SetClockHoldLimit, aiotest.HoldLimit).
+//
 // # Errors
 //
 // System errors are wrapped with the operation's name and keep their errno

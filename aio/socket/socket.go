@@ -28,6 +28,12 @@ type Socket struct {
 	w       *watcher // the fd's watcher on its loop, from the first wait
 	unlink  string   // the Unix socket file a listener bound: removed by Close
 	nodelay bool     // set TCP_NODELAY on accepted sockets
+	// drained notes that the last RecvInto of a stream socket read less
+	// than its buffer's room: the socket was empty then, so the next one
+	// waits for readiness before reading instead of making a read(2) that
+	// would most likely find EAGAIN (level-triggered readiness reports
+	// data that came meanwhile, so nothing waits for nothing).
+	drained bool
 }
 
 // An Option sets up a socket made by Listen, ListenPacket or Connect.
@@ -324,9 +330,17 @@ func (s *Socket) acceptOnce() (*Socket, error) {
 }
 
 // wait parks the task until s is ready for dir, and reports net.ErrClosed
-// if s was closed meanwhile.
+// if s was closed meanwhile. On a virtual clock the wait holds the clock
+// (the peer is outside the loop, and its answer is on its way): an accept
+// does not, since a server waits for connections for ever.
 func (s *Socket) wait(c *aio.Ctx, dir int, op string) error {
-	if err := s.w.wait(c, dir); err != nil {
+	release := noHold
+	if op != "accept" {
+		release = c.Loop().HoldClock()
+	}
+	err := s.w.wait(c, dir)
+	release()
+	if err != nil {
 		return err
 	}
 	if s.fd < 0 {
@@ -347,12 +361,21 @@ func (s *Socket) RecvInto(c *aio.Ctx, buf []byte) (int, error) {
 	if len(buf) == 0 && s.stype == unix.SOCK_STREAM {
 		return 0, nil
 	}
+	if s.drained {
+		s.drained = false
+		if err := s.wait(c, dirRead, "recv"); err != nil {
+			return 0, err
+		}
+	}
 	for {
 		n, err := unix.Read(s.fd, buf)
 		switch err {
 		case nil:
-			if n == 0 && s.stype == unix.SOCK_STREAM {
-				return 0, io.EOF
+			if s.stype == unix.SOCK_STREAM {
+				if n == 0 {
+					return 0, io.EOF
+				}
+				s.drained = n < len(buf)
 			}
 			return n, nil
 		case unix.EINTR:

@@ -5,6 +5,7 @@ package socket_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aiogo/aio/aio"
+	"github.com/aiogo/aio/aio/aiotest"
 	"github.com/aiogo/aio/aio/socket"
 )
 
@@ -317,6 +319,129 @@ func TestBadInput(t *testing.T) {
 		}
 		if _, err := socket.Connect(c, "tcp4", "[::1]:80"); !errors.Is(err, socket.ErrAddress) {
 			t.Errorf("tcp4 with an IPv6 address: %v", err)
+		}
+		return nil
+	})
+}
+
+// After a short read (the socket held less than the buffer's room) the
+// next RecvInto waits for readiness rather than reading at once: bytes
+// that arrived in between (already there when it is called) are still
+// returned without delay beyond a poll; a RecvInto cancelled in that wait
+// takes nothing, and the next one reads what came.
+func TestRecvAfterShortRead(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peerc := make(chan net.Conn, 1)
+	go func() {
+		cn, err := ln.Accept()
+		if err == nil {
+			peerc <- cn
+		}
+		close(peerc)
+	}()
+	run(t, func(c *aio.Ctx) error {
+		s, err := socket.Connect(c, "tcp", ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		peer, _, err := aio.GoRecv(c, (<-chan net.Conn)(peerc))
+		if err != nil || peer == nil {
+			return errors.New("no peer")
+		}
+		defer peer.Close()
+		buf := make([]byte, 100)
+		peer.Write([]byte("one"))
+		if err := readFull(c, s, buf[:3]); err != nil || string(buf[:3]) != "one" {
+			t.Errorf("first read %q, %v", buf[:3], err)
+		}
+		// The socket is drained; "two" arrives before the next call.
+		peer.Write([]byte("two"))
+		n, err := s.RecvInto(c, buf)
+		if err != nil || string(buf[:n]) != "two" {
+			t.Errorf("after a short read: %q, %v", buf[:n], err)
+		}
+		// A wait cancelled before anything came takes nothing.
+		err = aio.WithTimeout(c, 0, func(c *aio.Ctx) error {
+			_, err := s.RecvInto(c, buf)
+			return err
+		})
+		if !errors.Is(err, aio.ErrTimeout) {
+			t.Errorf("a cancelled RecvInto: %v", err)
+		}
+		peer.Write([]byte("three"))
+		n, err = s.RecvInto(c, buf)
+		if err != nil || string(buf[:n]) != "three" {
+			t.Errorf("after a cancelled wait: %q, %v", buf[:n], err)
+		}
+		return nil
+	})
+}
+
+// On a virtual clock, a task waiting in RecvInto holds the clock: a peer
+// outside the loop that answers after a moment of real time is heard
+// before a task sleeping an hour of virtual time wakes. An Accept does not
+// hold it: with only a listener waiting, the hour passes at once.
+func TestRecvHoldsVirtualClock(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		cn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer cn.Close()
+		time.Sleep(20 * time.Millisecond)
+		cn.Write([]byte("late"))
+		io.Copy(io.Discard, cn)
+	}()
+	aiotest.Run(t, func(c *aio.Ctx) error {
+		s, err := socket.Connect(c, "tcp", ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		var order []string
+		sleeper, err := aio.Spawn(c, func(c *aio.Ctx) (struct{}, error) {
+			err := aio.Sleep(c, time.Hour)
+			order = append(order, "slept")
+			return struct{}{}, err
+		})
+		if err != nil {
+			return err
+		}
+		buf := make([]byte, 10)
+		n, err := s.RecvInto(c, buf)
+		if err != nil || string(buf[:n]) != "late" {
+			t.Errorf("RecvInto: %q, %v", buf[:n], err)
+		}
+		order = append(order, "received")
+		if _, err := aio.Await(c, sleeper); err != nil {
+			return err
+		}
+		if fmt.Sprint(order) != "[received slept]" {
+			t.Errorf("order %v: the clock jumped past a receive in progress", order)
+		}
+
+		l, err := socket.Listen(c, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		start := c.Loop().Now()
+		err = aio.WithTimeout(c, time.Hour, func(c *aio.Ctx) error {
+			_, err := l.Accept(c)
+			return err
+		})
+		if !errors.Is(err, aio.ErrTimeout) || c.Loop().Now().Sub(start) != time.Hour {
+			t.Errorf("an Accept under an hour's timeout: %v after %v", err, c.Loop().Now().Sub(start))
 		}
 		return nil
 	})

@@ -193,7 +193,8 @@ func (w *watcher) release() {
 
 // WaitReadable suspends the calling task until fd is readable (asyncio's
 // add_reader as an awaitable: the loop's poller reports it), and returns
-// nil then. Readiness is level-triggered and only a hint: the task should
+// nil then. On a loop with a virtual clock the wait holds the clock (see
+// aio.Loop.HoldClock): time does not jump while a task waits for an fd. Readiness is level-triggered and only a hint: the task should
 // read until EAGAIN, and wait again after EAGAIN.
 //
 // Several tasks may wait on the same fd: they share one AddReader
@@ -228,5 +229,10 @@ func waitFD(c *aio.Ctx, fd int, dir int) error {
 	if err != nil {
 		return err
 	}
+	release := c.Loop().HoldClock() // see Socket.wait
+	defer release()
 	return w.wait(c, dir)
 }
+
+// noHold is the release of a wait that takes no clock hold.
+func noHold() {}

@@ -59,6 +59,7 @@ type DatagramTransport struct {
 	local, remote                  net.Addr
 
 	readFn, writeFn, lostFn func()
+	writeHold               func() // the clock hold of a blocked send (see Transport)
 	closedQ                 aio.WaitQueue
 }
 
@@ -225,6 +226,7 @@ func (t *DatagramTransport) SendTo(b []byte, addr net.Addr) error {
 			return opError("watch", err)
 		}
 		t.writerOn = true
+		t.writeHold = t.loop.HoldClock()
 	}
 	t.queue = append(t.queue, datagram{b: append([]byte(nil), b...), addr: addr})
 	t.queued += len(b)
@@ -262,8 +264,7 @@ func (t *DatagramTransport) writeReady() {
 		}
 	}
 	t.queue = nil
-	t.writerOn = false
-	t.loop.RemoveWriter(t.sock.Fd())
+	t.stopWriting()
 	if t.writePaused && t.queued <= t.low {
 		t.writePaused = false
 		if t.flow != nil {
@@ -324,6 +325,18 @@ func (t *DatagramTransport) stopReading() {
 	}
 }
 
+func (t *DatagramTransport) stopWriting() {
+	if !t.writerOn {
+		return
+	}
+	t.writerOn = false
+	t.writeHold()
+	t.writeHold = nil
+	if !t.st.closed {
+		t.loop.RemoveWriter(t.sock.Fd())
+	}
+}
+
 func (t *DatagramTransport) forceClose(err error) {
 	if t.lost {
 		return
@@ -332,12 +345,7 @@ func (t *DatagramTransport) forceClose(err error) {
 	t.lostErr = err
 	t.local = t.LocalAddr()
 	t.stopReading()
-	if t.writerOn {
-		t.writerOn = false
-		if !t.st.closed {
-			t.loop.RemoveWriter(t.sock.Fd())
-		}
-	}
+	t.stopWriting()
 	t.queue, t.queued = nil, 0
 	t.sock.Close()
 	if t.st.closed {

@@ -120,6 +120,12 @@
 // their loop closes are closed by it (ConnectionLost gets aio.ErrClosed),
 // so that no descriptor outlives the loop.
 //
+// On a loop with a virtual clock (aio.WithVirtualClock), a transport whose
+// bytes wait for the peer to read holds the clock (aio.Loop.HoldClock):
+// time does not jump while a write is blocked. Reading takes no hold, since
+// a connection may wait for data for ever: the clock jumps past a
+// transport that waits to read, after a poll that found nothing.
+//
 // TLS is not offered on transports: crypto/tls has no interface for
 // feeding it bytes from callbacks; use package aio/stream, whose
 // connections are net.Conns that crypto/tls runs on, with StartTLS for an

@@ -46,6 +46,7 @@ type Transport struct {
 	local, remote net.Addr // cached by LocalAddr and RemoteAddr
 
 	readFn, writeFn, lostFn func()
+	writeHold               func()        // releases the clock hold of a blocked write
 	closedQ                 aio.WaitQueue // tasks in WaitClosed; binds t to its loop
 }
 
@@ -338,6 +339,9 @@ func (t *Transport) startWriting() bool {
 		return false
 	}
 	t.writerOn = true
+	// On a virtual clock, bytes waiting for the peer to read hold the
+	// clock (reading does not: a connection waits for data for ever).
+	t.writeHold = t.loop.HoldClock()
 	return true
 }
 
@@ -346,6 +350,8 @@ func (t *Transport) stopWriting() {
 		return
 	}
 	t.writerOn = false
+	t.writeHold()
+	t.writeHold = nil
 	if !t.st.closed {
 		t.loop.RemoveWriter(t.fd)
 	}

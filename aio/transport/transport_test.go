@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aiogo/aio/aio"
+	"github.com/aiogo/aio/aio/aiotest"
 	"github.com/aiogo/aio/aio/transport"
 )
 
@@ -593,4 +594,43 @@ func TestProtocolPanic(t *testing.T) {
 	if len(reports) != 1 || !errors.As(reports[0].Err, &pe) || pe.Value != "boom" {
 		t.Errorf("reports %v, want one panic boom", reports)
 	}
+}
+
+// On a virtual clock, bytes queued for a peer that reads late hold the
+// clock: the queue drains (the peer reading after a moment of real time)
+// before a task sleeping an hour of virtual time wakes.
+func TestBlockedWriteHoldsVirtualClock(t *testing.T) {
+	addr, _ := peer(t, func(cn net.Conn) {
+		time.Sleep(20 * time.Millisecond)
+		io.Copy(io.Discard, cn)
+	})
+	aiotest.Run(t, func(c *aio.Ctx) error {
+		tr, _, err := transport.Connect(c, "tcp", addr, func() *recorder { return &recorder{} })
+		if err != nil {
+			return err
+		}
+		var order []string
+		sleeper, err := aio.Spawn(c, func(c *aio.Ctx) (struct{}, error) {
+			err := aio.Sleep(c, time.Hour)
+			order = append(order, "slept")
+			return struct{}{}, err
+		})
+		if err != nil {
+			return err
+		}
+		tr.Write(make([]byte, 8<<20))
+		if tr.WriteBufferSize() == 0 {
+			t.Fatal("nothing queued")
+		}
+		tr.Close() // sends the queue, then ConnectionLost
+		if err := tr.WaitClosed(c); err != nil {
+			return err
+		}
+		order = append(order, "flushed")
+		aio.Await(c, sleeper)
+		if fmt.Sprint(order) != "[flushed slept]" {
+			t.Errorf("order %v: the clock jumped past a blocked write", order)
+		}
+		return nil
+	})
 }
