@@ -8,6 +8,9 @@
 //	go run ./bench -run timer  # only the workloads whose name matches
 //	go run ./bench -markdown   # markdown, for docs/benchmarks.md
 //	go run ./bench -count 9    # repetitions; each figure is their median
+//	go run ./bench -scale 3    # 3 times the operations per measurement
+//	go run ./bench -json r.json -csv r.csv  # also write the results as JSON and CSV
+//	go run ./bench -echo full  # the many-connection echo matrix, in markdown
 //
 // Every workload runs a fixed number of operations, several times (-count),
 // alternating aio and its baselines so that a slow patch of the machine hits
@@ -63,6 +66,9 @@ type options struct {
 	verbose    bool
 	cpuprofile string
 	memprofile string
+	jsonPath   string  // -json: write the results here
+	csvPath    string  // -csv: and here
+	scale      float64 // -scale: operations per measurement, times this
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -77,6 +83,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile of the whole run to this file (records every allocation: slows the run)")
 	fs.StringVar(&echoMode, "echo", "", echoFlagUsage)
+	fs.StringVar(&o.jsonPath, "json", "", "also write the results to this file as JSON (one record per table row)")
+	fs.StringVar(&o.csvPath, "csv", "", "also write the results to this file as CSV, with a header line")
+	fs.Float64Var(&o.scale, "scale", 1, "multiply each workload's operations per measurement by this (longer, steadier measurements above 1)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\n%s\n\n", wrap(usageText, "", ""))
 		fmt.Fprintf(stderr, "workloads (names for -run, and for %s):\n", targetsPath)
@@ -100,6 +109,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.count < 1 {
 		return o, errors.New("-count must be at least 1")
+	}
+	if !(o.scale > 0) || o.scale > 1000 {
+		return o, errors.New("-scale must be above 0 and at most 1000")
 	}
 	re, err := regexp.Compile(*runExpr)
 	if err != nil {
@@ -165,6 +177,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	printHeader(stdout, o)
 	printReport(stdout, rows, o, time.Since(start))
+	if err := writeResults(rows, o.jsonPath, o.csvPath); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
 	if len(errs) > 0 {
 		fmt.Fprintln(stderr)
 		for _, err := range errs {

@@ -78,6 +78,9 @@ func measureWorkload(w workload, o options, step func(rep, who string)) ([]row, 
 	if o.quick {
 		n = w.quickN
 	}
+	if o.scale > 0 && o.scale != 1 {
+		n = max(1, int(float64(n)*o.scale))
+	}
 	// A watchdog for the whole workload: a hang is a bug to report, and the
 	// program must end.
 	limit := time.Duration(o.count+2) * runLimit * time.Duration(1+len(w.bases))
