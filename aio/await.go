@@ -96,6 +96,7 @@ func (c *Ctx) awaitBase(f *futureBase) error {
 	}
 	w := &c.waiter
 	f.waiters.push(w)
+	c.coro.waitOn = f // for the task dump (dump.go)
 	for {
 		if err := c.suspend(); err != nil {
 			w.drop(f.loop)
@@ -118,6 +119,7 @@ func awaitPoll[T any](c *Ctx, a Awaitable[T]) (T, error) {
 		return zero, err
 	}
 	w := &c.waiter
+	c.coro.waitOn = a // for the task dump (dump.go)
 	for {
 		v, ok, err := a.Poll(w)
 		if ok {
@@ -158,6 +160,7 @@ func Sleep(c *Ctx, d time.Duration) error {
 	// the task itself (the timer's waker is c).
 	cb := l.pool.get(l, nil)
 	l.timers.add(cb, l.timers.after(d), c)
+	c.coro.waitOn = cb // for the task dump (dump.go)
 	defer l.pool.put(cb)
 	for cb.timer.Queued() {
 		if err := c.suspend(); err != nil {

@@ -67,7 +67,9 @@ func (l *Loop) closeHere() {
 	l.unwindTasks()
 	l.ready.Clear() // the steps and callbacks the unwinding queued
 	l.reportFailed()
+	l.reportUnclosed() // debug mode (debug.go)
 	l.runCloseHooks()
+	l.reportPending() // debug mode (debug.go)
 	l.release()
 }
 

@@ -20,13 +20,24 @@ type coro struct {
 	stop  func()
 	yield func(struct{}) bool
 	g     uintptr // curg of the coroutine's goroutine
+	gid   uint64  // its goroutine id, in debug mode (watchdog.go)
 	task  *Ctx    // the task it runs now; nil while pooled
+
+	waitOn any   // what the task suspended on last, for the task dump (dump.go)
+	since  int64 // loop time of the task's last suspension, with Loop.TrackWaits (dump.go)
 }
 
 func (l *Loop) newCoro() *coro {
 	co := &coro{}
 	co.next, co.stop = iter.Pull(func(yield func(struct{}) bool) {
 		co.g = curg()
+		if d := l.debug.on.Load(); d != nil {
+			co.gid = goid() // debug mode: for the watchdog (watchdog.go)
+			d.curG.Store(co.gid)
+		}
+		if co.gid == 0 && l.wantGid() {
+			co.gid = goid() // for the stacks of the task dump (dump.go)
+		}
 		co.yield = yield
 		l.thread.taskG.Store(co.g)
 		for {

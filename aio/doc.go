@@ -253,4 +253,81 @@
 // kept registered by a duplicate (epoll) is purged and reported instead of
 // making the loop spin. Errors of AddReader and AddWriter name the method
 // and fd and wrap the errno.
+//
+// # Debug mode
+//
+// Loop.SetDebug, Run's WithDebug, or AIODEBUG=1 in the environment (read by
+// NewLoop, as asyncio reads PYTHONASYNCIODEBUG) turn on debug mode. The
+// loop then keeps where each task, future and loop-scheduled callback was
+// created (a cheap runtime.Callers, resolved to "file:line" of the first
+// caller outside the aio module only when it is reported: CreationSite), and
+// reports through the error handler, with ErrorContext's Site, Callback,
+// TaskID, TaskName, Duration and Stack fields set:
+//
+//   - a callback or task step that held the loop for the slow-callback
+//     duration (DefaultSlowCallbackDuration, 100 ms; SetSlowCallbackDuration)
+//     or longer, once it returns (ErrSlowCallback);
+//   - the same while it still runs, from a watchdog goroutine that sees the
+//     loop make no progress, with the stacks of the task's coroutine (where
+//     the blocking channel operation, lock or system call is) and of the
+//     loop goroutine (ErrLoopBlocked), delivered on the watchdog's goroutine
+//     since the loop is blocked;
+//   - when the loop closes, the futures never completed (ErrNeverCompleted)
+//     and the resources never closed (ErrNotClosed): transports, datagram
+//     transports and servers (aio/transport), streams and stream servers
+//     (aio/stream), sockets (aio/socket), subprocesses (aio/subprocess),
+//     and whatever registers with Loop.TrackResource;
+//   - the creation site of a failed task whose error nobody retrieved;
+//   - a stuck loop, with the task dump (SetStuckReport, which debug mode
+//     turns on with DefaultStuckThreshold).
+//
+// Off, it costs an atomic load of a nil pointer per loop iteration and per
+// CallSoon, CallLater, Spawn and NewFuture. On, each callback is timed (two
+// clock reads and a few atomic stores) and each site costs a
+// runtime.Callers: meant for development and tests, as asyncio's is.
+//
+// DefaultErrorHandler logs each report with log/slog, the fields as
+// attributes (task, task_id, task_name, callback, site, duration, stack,
+// err), at level Warn for the slow and blocked reports and Error for the
+// others; ErrorContext.String formats one for a test failure (aiotest.Run
+// uses it).
+//
+// # The task dump
+//
+// Loop.Dump (on the loop) and Loop.DumpWait (from any goroutine, through
+// the door) return a *Dump: every live task with its ID, name, state, where
+// it was created (debug mode), how long it has waited (Loop.TrackWaits, debug
+// mode), what it awaits (WaitInfo: a future, a task, a timer and its
+// deadline, a socket and its addresses, a lock or a queue, an executor
+// call, a Go channel, a group's or a Gather's tasks) and, with
+// DumpOptions.Stacks, its own stack, as a tree: a task spawned into a group
+// or a TaskSet is under the group's task, another under the task that
+// awaits it, if any. Dump.String formats the tree; encoding/json the JSON.
+// Loop.DumpOnSignal writes one on a signal the program opts into
+// (DefaultDumpSignal, SIGUSR1; never SIGQUIT, which is Go's); package
+// aio/inspect's Handler serves one over HTTP beside net/http/pprof. A WaitQueue names its waits
+// with Describe and a WaitLabel, an Awaitable with a DescribeWait method
+// (WaitDescriber). Loop.SetStuckReport reports, with the dump, a loop
+// parked with live tasks and nothing but another goroutine to wake them
+// (ErrStuck). None of it costs the waits more than a pointer store.
+//
+// # Metrics
+//
+// Loop.Metrics returns a snapshot of the loop's runtime metrics (tokio's
+// RuntimeMetrics, Node's event-loop utilization and monitorEventLoopDelay),
+// from any goroutine, without a lock: live tasks, tasks spawned, the ready
+// queue's depth, pending timers, watched file descriptors, iterations,
+// callbacks and task steps run, submissions through the door from other
+// goroutines, the real time spent running and, of it, polling (BusyTime and
+// Utilization derive from them), and the histogram of timer lags, how late
+// each timer fired (LagHistogram: log-linear buckets, Quantile, Max, Mean).
+// Counters count from the loop's creation; Metrics.Sub gives an interval's.
+// On the loop they are exact; other goroutines see them as the loop last
+// published them, when it parked, ended a run, or every 1024 callbacks.
+// Package aio/inspect's PublishMetrics publishes a loop through expvar,
+// under its name in the process-wide expvar "aio", which a loop leaves when
+// it closes (outside the core, which so does not link net/http). The loop counts in plain fields and publishes with a few atomic
+// stores now and then, never per callback; the only clock reads are around
+// the poll, which is a system call: reading the metrics costs the hot path
+// nothing measurable.
 package aio

@@ -94,6 +94,7 @@ func (s *stepOf) wake(l *Loop) { l.ready.PushBack(ready{task: (*Ctx)(s)}) }
 // that wakes a task or schedules a done callback acts at its door position,
 // so its work goes straight to the ready queue.
 func (d *door) drain(l *Loop, max int) {
+	var in uint64 // submissions from other goroutines, for the metrics (metrics.go)
 	for range max {
 		it, pos, ok := d.q.PopPos()
 		if !ok {
@@ -101,7 +102,13 @@ func (d *door) drain(l *Loop, max int) {
 		}
 		l.direct = true
 		d.pos = pos
+		if !isBehind(it) {
+			in++
+		}
 		it.wake(l)
+	}
+	if in != 0 {
+		l.met.doorIn += in
 	}
 	l.direct = false
 }

@@ -26,7 +26,9 @@ import (
 // failure is the record of one failed task.
 type failure struct {
 	err       error
-	name      string            // the task's String(), for a report after it is gone
+	name      string // the task's String(), for a report after it is gone
+	id        uint64 // the task's ID and creation site (debug mode), likewise
+	site      *site
 	task      weak.Pointer[Ctx] // the task, while it is reachable
 	retrieved atomic.Bool       // someone read the outcome
 	reported  atomic.Bool       // reported, or retrieved at the report's moment
@@ -41,7 +43,7 @@ type failures struct {
 // noteFailed makes c's failure record and keeps it until it is retrieved
 // or reported.
 func (l *Loop) noteFailed(c *Ctx) {
-	f := &failure{err: c.fut.err, name: c.String(), task: weak.Make(c)}
+	f := &failure{err: c.fut.err, name: c.String(), id: c.id, site: c.debugSite(), task: weak.Make(c)}
 	c.extra().fail = f
 	runtime.AddCleanup(c, l.failureCollected, f)
 	fs := &l.failed
@@ -75,7 +77,7 @@ func (l *Loop) reportFailure(f *failure) {
 	if f.retrieved.Load() || !f.reported.CompareAndSwap(false, true) {
 		return
 	}
-	ec := ErrorContext{Message: "aio: task error was never retrieved", Err: f.err}
+	ec := ErrorContext{Message: "aio: task error was never retrieved", Err: f.err, TaskID: f.id, TaskName: nameOf(f.name, f.id), Site: f.site.String()}
 	if c := f.task.Value(); c != nil {
 		ec.Task = c.impl
 	} else {

@@ -58,7 +58,13 @@ type Future[T any] struct {
 
 // NewFuture returns a pending future bound to l. Any goroutine.
 func NewFuture[T any](l *Loop) *Future[T] {
-	return &Future[T]{futureBase: futureBase{loop: l}}
+	f := &Future[T]{futureBase: futureBase{loop: l}}
+	if l != nil {
+		if d := l.debug.on.Load(); d != nil {
+			d.noteFuture(&f.futureBase) // debug mode: keep it and its site (debug.go)
+		}
+	}
+	return f
 }
 
 // Loop returns the loop the future belongs to.

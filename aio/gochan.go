@@ -71,6 +71,7 @@ type StrandedValueError struct {
 	Value any
 }
 
+// Error says which value was stranded.
 func (e *StrandedValueError) Error() string {
 	return fmt.Sprintf("%v: %T value %v", ErrStranded, e.Value, e.Value)
 }
@@ -418,6 +419,7 @@ func (o *goOp[T]) release() {
 // the next suspension point), or the cancellation if it did not.
 func (o *goOp[T]) wait(c *Ctx) error {
 	var err error
+	c.coro.waitOn = o // for the task dump (dump.go)
 	for {
 		err = c.suspend()
 		if o.in {

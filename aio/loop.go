@@ -59,7 +59,13 @@ type Loop struct {
 	failed    failures
 	hook      TaskHook
 	goStashes *loopStashes // values received from Go channels that nobody took yet (gochan.go)
+	dumpx     *dumpState   // the task dump's wait clock and the stuck report; nil until used (dump.go, stuck.go)
+	debug     debugMode    // debug mode (debug.go, watchdog.go)
 	runErr    error        // set when a run ended abnormally (runtime.Goexit in a task)
+
+	// The runtime metrics: counters of the loop goroutine, and their copy
+	// that any goroutine reads (metrics.go).
+	met loopMetrics
 }
 
 // NewLoop returns a new, idle event loop. It fails only if the operating
@@ -77,6 +83,9 @@ func NewLoop() (*Loop, error) {
 	l.fds.init()
 	l.door.ticket = &callback{loop: l, state: cbTicket}
 	l.SetErrorHandler(nil)
+	if debugFromEnv() {
+		l.SetDebug(true) // AIODEBUG=1 (debug.go)
+	}
 	return l, nil
 }
 
@@ -240,6 +249,7 @@ func (l *Loop) enter(method string) error {
 func (l *Loop) runHere(done func() bool, end func()) error {
 	l.thread.loopG.Store(curg())
 	running.add(l)
+	l.metricsRunBegin()
 	normal := false
 	defer func() {
 		if normal {
@@ -273,6 +283,8 @@ func (l *Loop) runHere(done func() bool, end func()) error {
 
 // leave ends a run normally.
 func (l *Loop) leave() {
+	l.stopWatchdog() // debug mode (watchdog.go)
+	l.metricsRunEnd()
 	running.remove(l)
 	l.thread.loopG.Store(0)
 	l.state.Store(stateIdle)
@@ -286,6 +298,8 @@ func (l *Loop) leave() {
 // no goroutine is left behind. The error is reported and kept for the run's
 // caller.
 func (l *Loop) abandon() {
+	l.stopWatchdog() // debug mode (watchdog.go)
+	l.metricsRunEnd()
 	running.remove(l)
 	l.thread.loopG.Store(0)
 	if l.runErr == nil {
@@ -312,6 +326,9 @@ func (l *Loop) runOnce() {
 		} else {
 			timeout, jump = l.timers.clock.idle(l)
 		}
+		if timeout < 0 && !jump && l.dumpx != nil {
+			timeout = l.dumpx.stuck.idle(l) // SetStuckReport (stuck.go)
+		}
 	}
 	parked := false
 	if timeout != 0 {
@@ -321,6 +338,7 @@ func (l *Loop) runOnce() {
 		// so either it sees sleeping and wakes us, or we see its work here
 		// and do not block. The last release of a clock hold does the
 		// same with the count of holds.
+		l.publishMetrics() // an idle loop is seen exactly (metrics.go)
 		l.door.sleeping.Store(true)
 		parked = true
 		if !l.door.q.Empty() || l.door.stopReq.Load() || (jump && l.timers.clock.released()) {
@@ -329,11 +347,16 @@ func (l *Loop) runOnce() {
 	}
 	if timeout != 0 || len(l.fds.watches) > 0 {
 		l.direct = true
+		l.metricsPollBegin()
 		l.fds.poll(l, timeout)
+		l.metricsPollEnd()
 		l.direct = false
 	}
 	if parked {
 		l.door.sleeping.Store(false)
+		if l.dumpx != nil {
+			l.dumpx.stuck.woke(l) // SetStuckReport (stuck.go)
+		}
 	}
 	if jump {
 		l.timers.clock.maybeJump(l)
@@ -350,9 +373,14 @@ func (l *Loop) runOnce() {
 	}
 	n := l.ready.Len()
 	l.trim.note(n)
+	batch := n
+	if d := l.debug.on.Load(); d != nil {
+		n = l.runDebug(d, n) // timed, watched; returns 0 (debug.go)
+	}
 	for n > 0 {
 		n = l.runReady(n)
 	}
+	l.met.noteIteration(l, batch)
 }
 
 // runReady runs the first n callbacks of the ready queue and returns how
@@ -385,10 +413,12 @@ func (l *Loop) runReady(n int) (rest int) {
 			}
 			fn := cb.fn
 			l.pool.put(cb)
+			l.met.callbacks++
 			fn()
 		case r.task != nil:
 			l.step(r.task)
 		case r.fn != nil:
+			l.met.callbacks++
 			r.fn() // a CallSoon from another goroutine, or an internal call
 		}
 		// An all-zero entry is a cancelled CallSoon from another goroutine.

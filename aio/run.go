@@ -27,6 +27,7 @@ type runConfig struct {
 	leaveSIGINT     bool
 	ctx             context.Context
 	virtualClock    bool // WithVirtualClock (clock.go)
+	debug           bool // WithDebug (debug.go)
 }
 
 // WithoutInterrupt leaves SIGINT alone: Run does not catch it, so it has
@@ -103,6 +104,9 @@ func Run[T any](body func(*Ctx) (T, error), opts ...RunOption) (T, error) {
 	}
 	if cfg.virtualClock {
 		_ = l.SetVirtualClock() // a new loop: it cannot fail
+	}
+	if cfg.debug {
+		l.SetDebug(true)
 	}
 	// The loop runs here, on this goroutine, from the first run to the close.
 	l.thread.inline = curg()

@@ -25,6 +25,9 @@ func (l *Loop) CallSoon(fn func()) (Handle, error) {
 		// What soon and queue do, written out: they do not inline, and
 		// this is the loop's hottest path.
 		cb := l.pool.get(l, fn)
+		if d := l.debug.on.Load(); d != nil {
+			d.noteCallback(cb) // debug mode: keep the site (debug.go)
+		}
 		if l.direct || !l.door.q.Pending() {
 			l.ready.PushBack(ready{cb: cb})
 		} else {
@@ -81,6 +84,9 @@ func (l *Loop) callAt(when int64, fn func()) (Handle, error) {
 	}
 	if l.onLoop() {
 		cb := l.pool.get(l, fn)
+		if d := l.debug.on.Load(); d != nil {
+			d.noteCallback(cb) // debug mode: keep the site (debug.go)
+		}
 		l.timers.add(cb, when, cb)
 		return Handle{cb: cb, gen: cb.gen, when: when}, nil
 	}

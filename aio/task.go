@@ -55,6 +55,7 @@ type taskExtra struct {
 	fail      *failure           // the record of the task's failure (failures.go)
 	scope     *Scope             // the innermost cancel scope the body is in (scope.go)
 	run       func(c *Ctx) error // the body as the loop's task hook wrapped it (SetTaskHook)
+	site      *site              // where the task was spawned, in debug mode (debug.go)
 
 	// Contexts (context.go): the parent given with WithContext and its
 	// watch; the task's own context, made by the first Ctx.Context.
@@ -210,6 +211,9 @@ func Spawn[T any](s Spawner, body func(*Ctx) (T, error), opts ...TaskOption) (*T
 	c.fut, c.impl = &t.fut.futureBase, t
 	c.waiter.w = c
 	c.id = taskIDs.Add(1)
+	if d := l.debug.on.Load(); d != nil {
+		d.noteTask(c) // debug mode: keep the site (debug.go)
+	}
 	if l.onLoop() {
 		if l.state.Load() == stateClosed { // a close hook (closehooks.go)
 			return nil, fmt.Errorf("%w: Spawn", ErrClosed)
@@ -251,6 +255,7 @@ func (l *Loop) startEager(c *Ctx) {
 // register adds a new task to the loop's table, ready for its first step.
 func (l *Loop) register(c *Ctx) {
 	l.tasks.add(c)
+	l.met.spawned++
 	c.woken = true
 	if h := l.hook; h != nil {
 		c.extra().run = h(c.impl, c.impl.plainBody())
@@ -299,6 +304,7 @@ func (l *Loop) step(c *Ctx) {
 		c.coro = l.cpool.get(l)
 		c.coro.task = c
 	}
+	l.met.steps++
 	c.state = taskRunning
 	prev := l.current
 	prevG := l.thread.taskG.Load()
@@ -312,6 +318,9 @@ func (l *Loop) step(c *Ctx) {
 		l.thread.taskG.Store(g)
 	}
 	c.coro.next()
+	if d := l.dumpx; d != nil {
+		d.stepped(l, c) // TrackWaits (dump.go)
+	}
 	l.current = prev
 	if prev != nil && prevG != l.thread.taskG.Load() {
 		// An eager step from inside a task: the task that spawned runs on.
@@ -319,7 +328,7 @@ func (l *Loop) step(c *Ctx) {
 	}
 	if c.state == taskDone {
 		co := c.coro
-		c.coro, co.task = nil, nil
+		c.coro, co.task, co.waitOn = nil, nil, nil
 		l.cpool.put(l, co)
 	}
 }

@@ -115,10 +115,13 @@ func (t *timers) fire(l *Loop) {
 		return
 	}
 	now := t.now()
+	var lag lagBatch // the timers' lags, for the metrics (metrics.go)
 	for e := t.heap.Peek(); e != nil && e.When() <= now; e = t.heap.Peek() {
 		t.heap.Pop()
+		lag.add(l, now, e.When())
 		e.Value.wake(l)
 	}
+	lag.flush(l)
 }
 
 func (t *timers) len() int { return t.heap.Len() }

@@ -170,8 +170,9 @@ func (q *waitList) release(l *Loop) {
 // does; Add, WakeOne, WakeAll, Len and Check, which have no error result,
 // panic with an error matching ErrNotOnLoop.
 type WaitQueue struct {
-	list waitList
-	loop *Loop
+	list  waitList
+	loop  *Loop
+	label *WaitLabel // what it is, for the task dump (Describe, dump.go)
 }
 
 // Park suspends the calling task on q until WakeOne or WakeAll wakes it, and
@@ -189,6 +190,7 @@ func (q *WaitQueue) Park(c *Ctx) error {
 	}
 	w := &c.waiter
 	q.list.push(w)
+	c.coro.waitOn = q // for the task dump (dump.go)
 	for {
 		if err := c.suspend(); err != nil {
 			w.drop(c.loop())

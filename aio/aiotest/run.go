@@ -91,11 +91,9 @@ func Run(t TB, body func(c *aio.Ctx) error, opts ...Option) {
 	handler := cfg.onReport
 	if handler == nil {
 		handler = func(l *aio.Loop, ec aio.ErrorContext) {
-			if ec.Task != nil {
-				t.Errorf("aiotest: reported to the loop's error handler: %s: %v (task %v)", ec.Message, ec.Err, ec.Task)
-				return
-			}
-			t.Errorf("aiotest: reported to the loop's error handler: %s: %v", ec.Message, ec.Err)
+			// Every field that is set: the task, the callback, the
+			// creation site and the stacks of debug mode.
+			t.Errorf("aiotest: reported to the loop's error handler: %s", ec.String())
 		}
 	}
 	runOpts := []aio.RunOption{

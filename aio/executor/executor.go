@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 
@@ -246,7 +247,7 @@ func Run[T any](c *aio.Ctx, fn func(context.Context) (T, error), opts ...Option)
 		var zero T
 		return zero, err
 	}
-	v, err := aio.Await(c, k.fut)
+	v, err := aio.Await(c, k) // k, not k.fut: the task dump names the call (DescribeWait)
 	if err != nil && !k.fut.IsDone() {
 		// The task was cancelled (or the loop is closing): drop the call.
 		k.abandon(err)
@@ -275,4 +276,27 @@ func Go[T any](c *aio.Ctx, fn func(context.Context) (T, error), opts ...Option) 
 		return nil, err
 	}
 	return k.fut, nil
+}
+
+// Poll makes a call an aio.Awaitable of its future's outcome, so that Run's
+// task awaits the call itself, which the task dump names (DescribeWait).
+func (k *call[T]) Poll(w *aio.Waiter) (T, bool, error) { return k.fut.Poll(w) }
+
+// DescribeWait names the call for the task dump (aio.Loop.Dump): the
+// function, and whether it has started.
+func (k *call[T]) DescribeWait() (kind, what string) {
+	state := "queued"
+	switch k.state.Load() {
+	case running:
+		state = "running"
+	case returned:
+		state = "returned"
+	case abandoned:
+		state = "abandoned"
+	}
+	name := "?"
+	if f := runtime.FuncForPC(funcPC(k.fn)); f != nil {
+		name = f.Name()
+	}
+	return "executor", "call of " + name + " (" + state + ")"
 }

@@ -88,6 +88,7 @@ func (b *Barrier) Wait(c *aio.Ctx) (int, error) {
 	// aio.WaitQueue): while r is still the round being filled, it was such
 	// a wake, and the task waits on.
 	for r == b.round {
+		b.q.Describe(&barrierWait)
 		if err := b.q.Park(c); err != nil {
 			if r == b.round {
 				b.breakRound() // this party will not come: the others must not wait for it
@@ -145,3 +146,5 @@ func (b *Barrier) breakRound() {
 	b.n, b.round = 0, nil
 	b.q.WakeAll()
 }
+
+var barrierWait = aio.WaitLabel{Kind: "barrier", What: "locks.Barrier.Wait"} // for the task dump (aio.Loop.Dump)

@@ -81,6 +81,7 @@ func (cv *Condition) Wait(c *aio.Ctx) error {
 		return ErrNotLocked
 	}
 	l.release()
+	cv.q.Describe(&conditionWait)
 	err = cv.q.Park(c)
 	notified := err == nil
 	for {
@@ -172,3 +173,5 @@ func (cv *Condition) check(method string) error {
 	}
 	return nil
 }
+
+var conditionWait = aio.WaitLabel{Kind: "condition", What: "locks.Condition.Wait"} // for the task dump (aio.Loop.Dump)

@@ -53,6 +53,7 @@ func (e *Event) Wait(c *aio.Ctx) error {
 	}
 	sets := e.sets
 	for {
+		e.q.Describe(&eventWait)
 		if err := e.q.Park(c); err != nil {
 			return err
 		}
@@ -75,3 +76,5 @@ func (e *Event) Poll(w *aio.Waiter) (struct{}, bool, error) {
 	e.q.Add(w)
 	return struct{}{}, false, nil
 }
+
+var eventWait = aio.WaitLabel{Kind: "event", What: "locks.Event.Wait"} // for the task dump (aio.Loop.Dump)

@@ -110,6 +110,7 @@ func (l *Lock) free() bool {
 // park parks the calling task in l's queue, counting it in l.waiters.
 func (l *Lock) park(c *aio.Ctx) error {
 	l.waiters++
+	l.q.Describe(&lockWait)
 	err := l.q.Park(c)
 	l.waiters--
 	return err
@@ -123,3 +124,5 @@ func (l *Lock) release() {
 		l.q.WakeOne()
 	}
 }
+
+var lockWait = aio.WaitLabel{Kind: "lock", What: "locks.Lock.Acquire"} // for the task dump (aio.Loop.Dump)

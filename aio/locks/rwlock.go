@@ -191,6 +191,7 @@ func (rw *RWLock) idle() bool {
 // rw.waiters.
 func (rw *RWLock) park(c *aio.Ctx, q *aio.WaitQueue) error {
 	rw.waiters++
+	q.Describe(&rwlockWait)
 	err := q.Park(c)
 	rw.waiters--
 	return err
@@ -226,3 +227,5 @@ func (rw *RWLock) dispatch() {
 func (rw *RWLock) checkTask(c *aio.Ctx) error {
 	return rw.q.CheckTask(c)
 }
+
+var rwlockWait = aio.WaitLabel{Kind: "lock", What: "locks.RWLock"} // for the task dump (aio.Loop.Dump)

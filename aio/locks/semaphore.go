@@ -67,6 +67,7 @@ func (s *Semaphore) Acquire(c *aio.Ctx) error {
 	// their way, whose permits are not this task's to take.
 	for {
 		s.waiters++
+		s.q.Describe(&semaphoreWait)
 		err := s.q.Park(c)
 		s.waiters--
 		if err != nil {
@@ -186,3 +187,5 @@ func (b *BoundedSemaphore) Available() int {
 	b.s.q.Check("BoundedSemaphore.Available")
 	return b.s.n
 }
+
+var semaphoreWait = aio.WaitLabel{Kind: "semaphore", What: "locks.Semaphore.Acquire"} // for the task dump (aio.Loop.Dump)

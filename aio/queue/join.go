@@ -45,6 +45,7 @@ func (q *Queue[T]) Join(c *aio.Ctx) error {
 		// while we waited: return even if it has risen again since. A wake
 		// passed on by a cancelled joiner does not: look again.
 		gen := q.finishes
+		q.joiners.Describe(&joinWait)
 		if err := q.joiners.Park(c); err != nil {
 			return err
 		}
@@ -60,3 +61,5 @@ func (q *Queue[T]) finish() {
 	q.finishes++
 	q.joiners.WakeAll()
 }
+
+var joinWait = aio.WaitLabel{Kind: "queue", What: "queue.Queue.Join"} // for the task dump (aio.Loop.Dump)

@@ -144,6 +144,7 @@ func (q *Queue[T]) Put(c *aio.Ctx, v T) error {
 			return nil
 		}
 		q.putting++
+		q.putters.Describe(&putWait)
 		err := q.putters.Park(c)
 		q.putting--
 		if err != nil {
@@ -193,6 +194,7 @@ func (q *Queue[T]) Get(c *aio.Ctx) (T, error) {
 			return zero, ErrShutdown
 		}
 		q.getting++
+		q.getters.Describe(&getWait)
 		err := q.getters.Park(c)
 		q.getting--
 		if err != nil {
@@ -347,3 +349,7 @@ func (q *Queue[T]) enterTask(c *aio.Ctx, method string) error {
 	}
 	return nil
 }
+
+var putWait = aio.WaitLabel{Kind: "queue", What: "queue.Queue.Put"} // for the task dump (aio.Loop.Dump)
+
+var getWait = aio.WaitLabel{Kind: "queue", What: "queue.Queue.Get"} // for the task dump (aio.Loop.Dump)

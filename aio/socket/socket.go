@@ -34,6 +34,7 @@ type Socket struct {
 	// would most likely find EAGAIN (level-triggered readiness reports
 	// data that came meanwhile, so nothing waits for nothing).
 	drained bool
+	untrack func() // ends the loop's debug-mode tracking (aio.Loop.TrackResource), from the first attach
 }
 
 // An Option sets up a socket made by Listen, ListenPacket or Connect.
@@ -272,8 +273,14 @@ func (s *Socket) attach(c *aio.Ctx) error {
 	}
 	w.sticky++
 	s.w = w
+	if s.untrack == nil {
+		s.untrack = c.Loop().TrackResource("socket", s.describe)
+	}
 	return nil
 }
+
+// describe names s for the reports of a loop's debug mode.
+func (s *Socket) describe() string { return fmt.Sprintf("%s fd %d", s.network, s.fd) }
 
 // ready checks an operation's call: s open, c a task of s's loop.
 func (s *Socket) ready(c *aio.Ctx, op string) error {
@@ -611,6 +618,9 @@ func (s *Socket) Close() error {
 		}
 		s.w.release()
 		s.w = nil
+	}
+	if s.untrack != nil {
+		s.untrack()
 	}
 	err := unix.Close(s.fd)
 	s.fd = -1

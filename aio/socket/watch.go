@@ -4,10 +4,13 @@ package socket
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"syscall"
 
 	"github.com/aiogo/aio/aio"
+	"golang.org/x/sys/unix"
 )
 
 // direction indexes a watcher's two sides.
@@ -88,6 +91,8 @@ func watcherFor(c *aio.Ctx, fd int) (*watcher, error) {
 		w.clearFns[dirWrite] = func() { w.stale[dirWrite] = false }
 		w.q[dirRead].CheckTask(c) // binds the queues to c's loop
 		w.q[dirWrite].CheckTask(c)
+		w.q[dirRead].Describe(w.label("readable")) // for the task dump (aio.Loop.Dump)
+		w.q[dirWrite].Describe(w.label("writable"))
 		r.watchers[fd] = w
 	}
 	return w, nil
@@ -236,3 +241,28 @@ func waitFD(c *aio.Ctx, fd int, dir int) error {
 
 // noHold is the release of a wait that takes no clock hold.
 func noHold() {}
+
+// label names the waits on one side of w for the task dump: the fd and, for
+// a socket, its addresses, read when a dump is made.
+func (w *watcher) label(side string) *aio.WaitLabel {
+	return &aio.WaitLabel{Kind: "socket", What: "fd " + strconv.Itoa(w.fd) + " " + side, Detail: func() string {
+		stype, err := unix.GetsockoptInt(w.fd, unix.SOL_SOCKET, unix.SO_TYPE)
+		if err != nil {
+			return "" // not a socket
+		}
+		var local, remote net.Addr
+		if sa, err := unix.Getsockname(w.fd); err == nil {
+			local = toAddr(sa, stype)
+		}
+		if sa, err := unix.Getpeername(w.fd); err == nil {
+			remote = toAddr(sa, stype)
+		}
+		switch {
+		case local != nil && remote != nil:
+			return local.String() + " -> " + remote.String()
+		case local != nil:
+			return local.String()
+		}
+		return ""
+	}}
+}

@@ -32,6 +32,7 @@ type Server struct {
 	errs     []error
 	q        aio.WaitQueue
 	acceptEr error
+	untrack  func() // ends the loop's debug-mode tracking (aio.Loop.TrackResource)
 }
 
 var errServerClose = errors.New("stream: server closed")
@@ -57,6 +58,7 @@ func Serve(c *aio.Ctx, network, addr string, handler Handler, opts ...Option) (*
 		return nil, err
 	}
 	srv.accept, srv.running = t, true
+	srv.untrack = c.Loop().TrackResource("stream server", func() string { return fmt.Sprint(srv.addr) })
 	return srv, nil
 }
 
@@ -131,6 +133,7 @@ func (srv *Server) Close() {
 		return
 	}
 	srv.closed = true
+	srv.untrack()
 	srv.ln.Close() // wakes the Accept with net.ErrClosed; no connection is taken after
 	if srv.running {
 		srv.accept.Cancel(errServerClose)

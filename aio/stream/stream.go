@@ -45,6 +45,7 @@ type IncompleteReadError struct {
 	Expected int
 }
 
+// Error says how much was read, and what was expected.
 func (e *IncompleteReadError) Error() string {
 	if e.Expected < 0 {
 		return fmt.Sprintf("stream: %d bytes read before the end of the stream, no separator", len(e.Partial))
@@ -68,6 +69,7 @@ type LimitOverrunError struct {
 	Found    bool // a separator was found, beyond the limit
 }
 
+// Error says whether a separator was found, and the limit.
 func (e *LimitOverrunError) Error() string {
 	if e.Found {
 		return fmt.Sprintf("stream: separator found, but the chunk is longer than the limit of %d bytes", e.Limit)
@@ -139,7 +141,8 @@ type Stream struct {
 	closed   bool
 	closeErr error
 	closedQ  aio.WaitQueue
-	upgraded bool // StartTLS took the connection: reads and writes fail
+	upgraded bool   // StartTLS took the connection: reads and writes fail
+	untrack  func() // ends the loop's debug-mode tracking (aio.Loop.TrackResource); nil if untracked
 }
 
 // Open connects to addr (asyncio's open_connection and, with "unix",
@@ -160,7 +163,9 @@ func Open(c *aio.Ctx, network, addr string, opts ...Option) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newStream(sock, o), nil
+	s := newStream(sock, o)
+	s.untrack = c.Loop().TrackResource("stream", func() string { return fmt.Sprintf("to %v", s.remote) })
+	return s, nil
 }
 
 // New returns a Stream on a connected stream Socket, which becomes the
@@ -624,6 +629,9 @@ var errAbort = errors.New("stream: aborted")
 
 func (s *Stream) finishClose() error {
 	s.closed = true
+	if s.untrack != nil {
+		s.untrack()
+	}
 	s.wbuf = nil
 	if s.werr == nil {
 		s.werr = fmt.Errorf("stream: write: %w", net.ErrClosed)

@@ -67,6 +67,7 @@ type Process struct {
 
 	exitedCh     chan struct{} // fallback: closed when the child has exited (not yet reaped)
 	registered   bool          // in its loop's registry (see register)
+	untrack      func()        // ends the loop's debug-mode tracking (aio.Loop.TrackResource), while registered
 	pidfdWatched bool
 }
 
@@ -211,6 +212,7 @@ func (p *Process) register() {
 	}
 	r.procs[p] = struct{}{}
 	p.registered = true
+	p.untrack = p.loop.TrackResource("subprocess", p.String)
 }
 
 // maybeUnhook takes p out of the registry once the close hook has nothing
@@ -231,6 +233,7 @@ func (p *Process) maybeUnhook() {
 		return
 	}
 	p.registered = false
+	p.untrack()
 	regMu.Lock()
 	defer regMu.Unlock()
 	r := regs[p.loop]
@@ -472,4 +475,5 @@ type ExitError struct {
 	*ExitStatus
 }
 
+// Error is the exit status, as os/exec's ExitError prints it.
 func (e *ExitError) Error() string { return e.ExitStatus.String() }

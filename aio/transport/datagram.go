@@ -33,10 +33,17 @@ type DatagramProtocol interface {
 // DatagramProtocol: embed it and write only the methods a protocol needs.
 type BaseDatagramProtocol struct{}
 
+// ConnectionMade does nothing.
 func (BaseDatagramProtocol) ConnectionMade(*DatagramTransport) {}
+
+// DatagramReceived drops the datagram.
 func (BaseDatagramProtocol) DatagramReceived([]byte, net.Addr) {}
-func (BaseDatagramProtocol) ErrorReceived(error)               {}
-func (BaseDatagramProtocol) ConnectionLost(error)              {}
+
+// ErrorReceived drops the error.
+func (BaseDatagramProtocol) ErrorReceived(error) {}
+
+// ConnectionLost does nothing.
+func (BaseDatagramProtocol) ConnectionLost(error) {}
 
 // A DatagramTransport is a datagram socket (UDP or unixgram) driven by its
 // loop's readiness callbacks (asyncio's DatagramTransport). Its methods
@@ -61,6 +68,7 @@ type DatagramTransport struct {
 	readFn, writeFn, lostFn func()
 	writeHold               func() // the clock hold of a blocked send (see Transport)
 	closedQ                 aio.WaitQueue
+	untrack                 func() // ends the loop's debug-mode tracking (aio.Loop.TrackResource)
 }
 
 type datagram struct {
@@ -151,6 +159,7 @@ func newDatagram(l *aio.Loop, sock *socket.Socket, p DatagramProtocol, o options
 	t.flow, _ = p.(WriteFlowController)
 	t.remote = sock.RemoteAddr()
 	t.readFn, t.writeFn, t.lostFn = t.readReady, t.writeReady, t.callLost
+	t.untrack = l.TrackResource("datagram transport", func() string { return fmt.Sprint(t.remote) })
 	st.open[t] = struct{}{}
 	t.protect(func() { t.proto.ConnectionMade(t) })
 	if !t.closing {
@@ -342,6 +351,7 @@ func (t *DatagramTransport) forceClose(err error) {
 		return
 	}
 	t.lost, t.closing = true, true
+	t.untrack()
 	t.lostErr = err
 	t.local = t.LocalAddr()
 	t.stopReading()

@@ -71,12 +71,23 @@ type WriteFlowController interface {
 // protocol and write only the methods it needs.
 type BaseProtocol struct{}
 
+// ConnectionMade does nothing.
 func (BaseProtocol) ConnectionMade(*Transport) {}
-func (BaseProtocol) DataReceived([]byte)       {}
-func (BaseProtocol) EOFReceived() bool         { return false }
-func (BaseProtocol) ConnectionLost(error)      {}
-func (BaseProtocol) PauseWriting()             {}
-func (BaseProtocol) ResumeWriting()            {}
+
+// DataReceived drops the data.
+func (BaseProtocol) DataReceived([]byte) {}
+
+// EOFReceived returns false: the transport closes.
+func (BaseProtocol) EOFReceived() bool { return false }
+
+// ConnectionLost does nothing.
+func (BaseProtocol) ConnectionLost(error) {}
+
+// PauseWriting does nothing.
+func (BaseProtocol) PauseWriting() {}
+
+// ResumeWriting does nothing.
+func (BaseProtocol) ResumeWriting() {}
 
 // Errors of the package, matched with errors.Is. Operations on a closed
 // transport or server return errors matching net.ErrClosed.

@@ -33,6 +33,7 @@ type Server struct {
 	clients  map[*Transport]struct{} // the transports not yet lost
 	q        aio.WaitQueue           // tasks in Wait; binds the server to its loop
 	acceptFn func()
+	untrack  func() // ends the loop's debug-mode tracking (aio.Loop.TrackResource)
 }
 
 // Serve listens on addr ("tcp", "tcp4", "tcp6" with "ip:port", or "unix"
@@ -84,10 +85,12 @@ func serveSocket(c *aio.Ctx, ln *socket.Socket, newConn func() Protocol, o optio
 	srv.st = st
 	srv.addr = ln.LocalAddr()
 	srv.acceptFn = srv.acceptReady
+	srv.untrack = c.Loop().TrackResource("transport server", func() string { return fmt.Sprint(srv.addr) })
 	st.open[srv] = struct{}{}
 	if !o.noServe {
 		if err := srv.Start(); err != nil {
 			delete(st.open, srv)
+			srv.untrack()
 			return nil, err
 		}
 	}
@@ -215,6 +218,7 @@ func (srv *Server) close() {
 		return
 	}
 	srv.closed = true
+	srv.untrack()
 	srv.stopAccepting()
 	if srv.retry != (aio.Handle{}) {
 		srv.retry.Cancel()

@@ -48,6 +48,7 @@ type Transport struct {
 	readFn, writeFn, lostFn func()
 	writeHold               func()        // releases the clock hold of a blocked write
 	closedQ                 aio.WaitQueue // tasks in WaitClosed; binds t to its loop
+	untrack                 func()        // ends the loop's debug-mode tracking (aio.Loop.TrackResource)
 }
 
 // newTransport sets up a transport of fd on st's loop, calls the
@@ -63,6 +64,7 @@ func newTransport(st *loopState, sock *socket.Socket, fd int, canRead, canWrite 
 	}
 	t.setProtocol(p)
 	t.readFn, t.writeFn, t.lostFn = t.readReady, t.writeReady, t.callLost
+	t.untrack = t.loop.TrackResource("transport", func() string { return fmt.Sprintf("fd %d", t.fd) })
 	st.open[t] = struct{}{}
 	if srv != nil {
 		srv.clients[t] = struct{}{}
@@ -433,6 +435,7 @@ func (t *Transport) forceClose(err error) {
 		return
 	}
 	t.lost, t.closing = true, true
+	t.untrack()
 	t.lostErr = err
 	t.stopReading()
 	t.stopWriting()

@@ -311,6 +311,7 @@ type StaleError struct {
 	FDs []int
 }
 
+// Error names the stale fds and what was done about them.
 func (e *StaleError) Error() string {
 	return fmt.Sprintf("poll: the kernel reported fds %v for registrations that were removed or whose fd was closed while registered (a duplicate of the fd keeps them alive); the kernel poller was rebuilt without them", e.FDs)
 }
