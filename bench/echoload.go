@@ -75,8 +75,13 @@ type echoServer struct {
 	// serve listens on 127.0.0.1:0, calls ready with the address once it
 	// accepts connections, and echoes every connection until the process
 	// exits: it need not return; an error it returns ends the child with
-	// that error. It runs in the child process, with GOMAXPROCS=1.
+	// that error. It runs in the child process, with GOMAXPROCS=1 (procs
+	// for a server of several loops or Ps).
 	serve func(ready func(net.Addr)) error
+	// procs is the server's GOMAXPROCS and the number of CPUs it is
+	// pinned to (0: 1), for the servers of several loops or Ps
+	// (echoload_loops.go).
+	procs int
 }
 
 // echoServers are the servers measured, in table order. The aio protocol
@@ -457,9 +462,10 @@ func measureEcho(s echoServer, cfg echoConfig) (echoResult, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), echoLimit(cfg))
 	defer cancel()
-	cpus, pinned := echoCPUs()
+	procs := max(s.procs, 1)
+	srvCPUs, clCPU, pinned := echoPlace(procs)
 
-	srv, err := startEchoChild(ctx, "echo server "+s.name, exe, echoServerEnv+"="+s.key, cpus[0])
+	srv, err := startEchoChild(ctx, "echo server "+s.name, exe, echoServerEnv+"="+s.key, procs, srvCPUs)
 	if err != nil {
 		return echoResult{}, fmt.Errorf("echo server %s: start: %w", s.name, err)
 	}
@@ -471,7 +477,7 @@ func measureEcho(s echoServer, cfg echoConfig) (echoResult, error) {
 	}
 
 	spec, _ := json.Marshal(echoClientSpec{Addr: addr, Conns: cfg.conns, Size: cfg.size, Warmup: cfg.warmup, Window: cfg.window})
-	cl, err := startEchoChild(ctx, "echo client", exe, echoClientEnv+"="+string(spec), cpus[1])
+	cl, err := startEchoChild(ctx, "echo client", exe, echoClientEnv+"="+string(spec), 1, []int{clCPU})
 	if err != nil {
 		return echoResult{}, fmt.Errorf("echo client: start: %w", err)
 	}
@@ -546,36 +552,12 @@ type echoChild struct {
 }
 
 // startEchoChild starts exe, called name in errors, with env added to this
-// process's environment and GOMAXPROCS=1, on the CPU cpu if it is not
-// negative.
-func startEchoChild(ctx context.Context, name, exe, env string, cpu int) (*echoChild, error) {
+// process's environment and GOMAXPROCS=procs, on the CPUs cpus (those that
+// are not negative; none: not pinned).
+func startEchoChild(ctx context.Context, name, exe, env string, procs int, cpus []int) (*echoChild, error) {
 	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), env, "GOMAXPROCS=1")
-	cmd.WaitDelay = 2 * time.Second
-	ch := &echoChild{name: name, cmd: cmd, lines: make(chan string, 4), stderr: &lockedBuffer{}}
-	cmd.Stderr = ch.stderr
-	var err error
-	if ch.stdin, err = cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		ch.stdin.Close()
-		return nil, err
-	}
-	if err := startOnCPU(cmd, cpu); err != nil {
-		ch.stdin.Close()
-		out.Close()
-		return nil, err
-	}
-	go func() {
-		defer close(ch.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			ch.lines <- sc.Text()
-		}
-	}()
-	return ch, nil
+	cmd.Env = append(os.Environ(), env, fmt.Sprintf("GOMAXPROCS=%d", procs))
+	return startChild(cmd, name, cpus)
 }
 
 // line returns the child's next line of output.

@@ -31,20 +31,56 @@ func echoCPUs() (cpus [2]int, placed string) {
 	return cpus, fmt.Sprintf("server pinned to CPU %d, client to CPU %d", cpus[0], cpus[1])
 }
 
-// startOnCPU starts cmd pinned to cpu (not pinned if cpu < 0): the child
-// inherits the CPU mask of the thread that forks it, so this thread takes
-// the mask for the fork and gets its own back after.
-func startOnCPU(cmd *exec.Cmd, cpu int) error {
-	if cpu < 0 {
+// echoPlace returns the CPUs of a server of procs Ps and the client's CPU,
+// and says how they are placed. With procs 1 it is echoCPUs. With more,
+// the server gets the first procs CPUs of this process's mask and the
+// client the next one; if there is none left (procs CPUs or fewer: on a
+// 2-core machine, a server of 2 loops), the client is not pinned and
+// shares the CPUs with the server, and the figures say so.
+func echoPlace(procs int) (server []int, client int, placed string) {
+	if procs <= 1 {
+		cpus, placed := echoCPUs()
+		return []int{cpus[0]}, cpus[1], placed
+	}
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		return nil, -1, fmt.Sprintf("not pinned (sched_getaffinity: %v)", err)
+	}
+	var cpus []int
+	for cpu := 0; cpu < 1024 && len(cpus) < procs+1; cpu++ {
+		if set.IsSet(cpu) {
+			cpus = append(cpus, cpu)
+		}
+	}
+	if len(cpus) < procs {
+		return nil, -1, fmt.Sprintf("not pinned (%d CPUs for a server of %d)", len(cpus), procs)
+	}
+	if len(cpus) == procs {
+		return cpus, -1, fmt.Sprintf("server pinned to CPUs %v, client not pinned (it shares them)", cpus)
+	}
+	return cpus[:procs], cpus[procs], fmt.Sprintf("server pinned to CPUs %v, client to CPU %d", cpus[:procs], cpus[procs])
+}
+
+// startOnCPUs starts cmd pinned to the CPUs of cpus that are not negative
+// (not pinned if there are none): the child inherits the CPU mask of the
+// thread that forks it, so this thread takes the mask for the fork and
+// gets its own back after.
+func startOnCPUs(cmd *exec.Cmd, cpus []int) error {
+	var one unix.CPUSet
+	for _, cpu := range cpus {
+		if cpu >= 0 {
+			one.Set(cpu)
+		}
+	}
+	if one.Count() == 0 {
 		return cmd.Start()
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	var old, one unix.CPUSet
+	var old unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &old); err != nil {
 		return err
 	}
-	one.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &one); err != nil {
 		return fmt.Errorf("sched_setaffinity: %w", err)
 	}

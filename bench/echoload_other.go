@@ -13,7 +13,11 @@ func echoCPUs() (cpus [2]int, placed string) {
 	return [2]int{-1, -1}, "not pinned (not Linux)"
 }
 
-func startOnCPU(cmd *exec.Cmd, _ int) error { return cmd.Start() }
+func startOnCPUs(cmd *exec.Cmd, _ []int) error { return cmd.Start() }
+
+func echoPlace(int) (server []int, client int, placed string) {
+	return nil, -1, "not pinned (not Linux)"
+}
 
 // processCPUTime is not available: the server's own getrusage is used.
 func processCPUTime(int) (int64, error) { return 0, errors.New("no process CPU clock") }

@@ -42,8 +42,8 @@ func echoLoadWorkloads() []workload {
 		if len(bases) == 0 {
 			continue
 		}
-		shape := fmt.Sprintf("%d connections x %s messages, each a closed loop of write and read back (Go net client in a child process, GOMAXPROCS=1); the server (%s) in another child process with GOMAXPROCS=1, on another CPU where there are two",
-			echoShortConns, formatSize(echoShortSize), s.name)
+		shape := fmt.Sprintf("%d connections x %s messages, each a closed loop of write and read back (Go net client in a child process, GOMAXPROCS=1); the server (%s) in another child process with GOMAXPROCS=%d, on CPUs of its own where there are enough",
+			echoShortConns, formatSize(echoShortSize), s.name, max(s.procs, 1))
 		ws = append(ws, workload{
 			name:  cpu,
 			title: "echo CPU: " + s.key,

@@ -86,6 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.jsonPath, "json", "", "also write the results to this file as JSON (one record per table row)")
 	fs.StringVar(&o.csvPath, "csv", "", "also write the results to this file as CSV, with a header line")
 	fs.Float64Var(&o.scale, "scale", 1, "multiply each workload's operations per measurement by this (longer, steadier measurements above 1)")
+	registerPeerFlags(fs) // -peers, -peers-write, -charts (bench/peers.go)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\n%s\n\n", wrap(usageText, "", ""))
 		fmt.Fprintf(stderr, "workloads (names for -run, and for %s):\n", targetsPath)
@@ -142,6 +143,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if echoMode != "" {
 		return runEchoMatrix(echoMode, o, stdout, stderr)
+	}
+	if peersFlags.on {
+		return runPeers(o, stdout, stderr)
 	}
 	targets, err := parseTargets(targetsJSON, workloads())
 	if err != nil {
@@ -232,6 +236,7 @@ func workloads() []workload {
 	ws = append(ws, queueWorkloads()...)
 	ws = append(ws, lockWorkloads()...)
 	ws = append(ws, gochanWorkloads()...)
+	ws = append(ws, loopsWorkloads()...)
 	ws = append(ws, executorWorkloads()...)
 	ws = append(ws, subprocessWorkloads()...)
 	ws = append(ws, echoWorkloads()...)
