@@ -216,6 +216,21 @@ func onAnyLoop(g uintptr) bool {
 	return false
 }
 
+// unwinding reports whether goroutine g is a task body that the Close of
+// some loop is unwinding.
+func unwinding(g uintptr) bool {
+	p := running.loops.Load()
+	if p == nil {
+		return false
+	}
+	for _, l := range *p {
+		if l.thread.unwindG.Load() == g {
+			return true
+		}
+	}
+	return false
+}
+
 // errOwnerGone is what a run or a Close handed to an owner that has exited
 // returns: a task body or callback called runtime.Goexit, and the loop
 // closed itself.

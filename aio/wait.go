@@ -253,12 +253,26 @@ func (q *WaitQueue) CheckLoop(method string) error {
 	if q.loop == nil {
 		l := RunningLoop()
 		if l == nil {
+			if unwinding(curg()) {
+				return nil // see below; an unbound queue has no waiters
+			}
 			return notOnLoop(method)
 		}
 		q.loop = l
 		return nil
 	}
-	return q.loop.checkOnLoop(method)
+	if err := q.loop.checkOnLoop(method); err != nil {
+		// A body that Close unwinds does not pass for the loop (what it
+		// schedules fails with ErrClosed), but its deferred clean-up must
+		// still close what it holds: a socket's Close, a primitive's
+		// release. The queue's waiters are being unwound too; a wake only
+		// queues steps that the close drops.
+		if q.loop.thread.unwindG.Load() == curg() {
+			return nil
+		}
+		return err
+	}
+	return nil
 }
 
 // WakeOne wakes the first waiter of q, which leaves the queue, and reports

@@ -92,3 +92,49 @@ func TestStalledPeer(t *testing.T) {
 		return nil
 	})
 }
+
+// A loop closed without a Shutdown (its tasks unwound by Close) leaves no
+// descriptor of its streams and servers open and does not panic: the
+// handlers' and the accept task's deferred closes run as the bodies unwind.
+func TestCloseWithoutShutdownClosesStreams(t *testing.T) {
+	checkFDs(t)
+	l, err := aio.NewLoop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reports []aio.ErrorContext
+	l.SetErrorHandler(func(_ *aio.Loop, ec aio.ErrorContext) { reports = append(reports, ec) })
+	var srv *stream.Server
+	var cl *stream.Stream
+	ready := false
+	aio.Spawn(l, func(c *aio.Ctx) (struct{}, error) {
+		var err error
+		srv, err = stream.Serve(c, "tcp", "127.0.0.1:0", func(c *aio.Ctx, s *stream.Stream) error {
+			_, err := s.ReadLine(c) // waits for ever
+			return err
+		})
+		if err != nil {
+			return struct{}{}, err
+		}
+		cl, err = stream.Open(c, "tcp", srv.Addr().String())
+		if err != nil {
+			return struct{}{}, err
+		}
+		defer cl.Close()
+		ready = true
+		_, err = cl.ReadLine(c) // waits for ever
+		return struct{}{}, err
+	})
+	if err := l.RunUntil(func() bool { return ready && srv.Clients() == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ec := range reports {
+		var pe *aio.PanicError
+		if errors.As(ec.Err, &pe) {
+			t.Errorf("a panic while the tasks unwound: %v", ec)
+		}
+	}
+}
