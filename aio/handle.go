@@ -54,18 +54,6 @@ func (cb *callback) wake(l *Loop) {
 	}
 }
 
-// run runs the record's call from the ready queue. The record goes back to
-// the pool first, so that the call may schedule again without allocating.
-func (cb *callback) run(l *Loop) {
-	if cb.state != cbScheduled {
-		l.pool.put(cb) // cancelled while queued
-		return
-	}
-	fn := cb.fn
-	l.pool.put(cb)
-	fn()
-}
-
 // Handle refers to a callback scheduled with CallSoon, CallLater or CallAt.
 // It is a small value: copy it freely. The zero Handle refers to nothing;
 // cancelling it does nothing.

@@ -405,7 +405,9 @@ func (l *Loop) runReady(n int) (rest int) {
 		rest--
 		switch {
 		case r.cb != nil:
-			// callback.run, written out: this is the loop's hottest path.
+			// A record's call, run from the ready queue: the record goes back to
+			// the pool first, so that the call may schedule again without
+			// allocating. Written out here: this is the loop's hottest path.
 			cb := r.cb
 			if cb.state != cbScheduled {
 				l.pool.put(cb) // cancelled while queued

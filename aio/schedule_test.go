@@ -1020,6 +1020,7 @@ func TestCancelTicket(t *testing.T) {
 	t.Run("after it ran", func(t *testing.T) {
 		l := newLoop(t)
 		ran := 0
+		//lint:ignore S1021 h is read by the function that sets it
 		var h aio.Handle
 		h = offLoop(func() aio.Handle { h, _ := l.CallSoon(func() { ran++ }); return h })
 		stage := 0

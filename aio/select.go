@@ -163,11 +163,10 @@ func RecvCase[T any](ch *Chan[T], v *T, ok *bool) SelectCase {
 }
 
 type recvCase[T any] struct {
-	ch  *Chan[T]
-	v   *T
-	ok  *bool
-	w   *chanWaiter[T]
-	got bool // the value was handed over into w
+	ch *Chan[T]
+	v  *T
+	ok *bool
+	w  *chanWaiter[T]
 }
 
 func (rc *recvCase[T]) set(v T, ok bool) {

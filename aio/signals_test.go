@@ -105,6 +105,7 @@ func TestRunContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || aio.Cause(err) != cause {
 		t.Errorf("RunContext = %v (cause %v)", err, aio.Cause(err))
 	}
+	//lint:ignore SA1012 a nil context is what this test gives
 	if _, err := aio.RunContext(nil, func(c *aio.Ctx) (int, error) { return 0, nil }); !errors.Is(err, aio.ErrNilContext) {
 		t.Errorf("RunContext(nil) = %v", err)
 	}

@@ -44,7 +44,7 @@ func aioEcho(n int) (result, error) {
 		server, err := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
 			conn, err := ln.Accept(c)
 			if err != nil {
-				return 0, fmt.Errorf("Accept: %w", err)
+				return 0, fmt.Errorf("accept: %w", err)
 			}
 			defer conn.Close()
 			buf := make([]byte, 64<<10)
@@ -63,7 +63,7 @@ func aioEcho(n int) (result, error) {
 		}
 		conn, err := socket.Connect(c, "tcp", ln.LocalAddr().String())
 		if err != nil {
-			return 0, fmt.Errorf("Connect: %w", err)
+			return 0, fmt.Errorf("connect: %w", err)
 		}
 		msg, buf := make([]byte, echoMsg), make([]byte, echoMsg)
 		m.start()

@@ -49,10 +49,10 @@ func aioLockUncontended(n int) (result, error) {
 		m.start()
 		for range n {
 			if err := l.Acquire(c); err != nil {
-				return 0, fmt.Errorf("Acquire: %w", err)
+				return 0, fmt.Errorf("acquire: %w", err)
 			}
 			if err := l.Release(); err != nil {
-				return 0, fmt.Errorf("Release: %w", err)
+				return 0, fmt.Errorf("release: %w", err)
 			}
 		}
 		m.stop()
@@ -104,7 +104,7 @@ func aioLockContended(n int) (result, error) {
 				g.Go(func(c *aio.Ctx) error {
 					for {
 						if err := l.Acquire(c); err != nil {
-							return fmt.Errorf("Acquire: %w", err)
+							return fmt.Errorf("acquire: %w", err)
 						}
 						if count >= n {
 							return l.Release()
@@ -118,7 +118,7 @@ func aioLockContended(n int) (result, error) {
 							return err
 						}
 						if err := l.Release(); err != nil {
-							return fmt.Errorf("Release: %w", err)
+							return fmt.Errorf("release: %w", err)
 						}
 					}
 				})

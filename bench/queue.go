@@ -50,7 +50,7 @@ func aioQueue(n int) (result, error) {
 			return 0, nil
 		})
 		if err != nil {
-			return 0, fmt.Errorf("Spawn: %w", err)
+			return 0, fmt.Errorf("spawn: %w", err)
 		}
 		if err := aio.Yield(c); err != nil { // the consumer starts and waits
 			return 0, err

@@ -211,12 +211,12 @@ func aioSpawnWait(n int) (result, error) {
 	for range n {
 		t, err := aio.Spawn(l, body)
 		if err != nil {
-			runErr = fmt.Errorf("Spawn: %w", err)
+			runErr = fmt.Errorf("spawn: %w", err)
 			break
 		}
 		v, err := t.Wait(ctx)
 		if err != nil {
-			runErr = fmt.Errorf("Wait: %w", err)
+			runErr = fmt.Errorf("wait: %w", err)
 			break
 		}
 		sum += v

@@ -40,7 +40,7 @@ func aioSubprocessSpawn(n int) (result, error) {
 				return 0, err
 			}
 			if _, err := p.Wait(c); err != nil {
-				return 0, fmt.Errorf("Wait: %w", err)
+				return 0, fmt.Errorf("wait: %w", err)
 			}
 		}
 		m.stop()

@@ -72,16 +72,16 @@ func runTask[T any](body func(*aio.Ctx) (T, error)) (T, error) {
 	defer l.Close()
 	t, err := aio.Spawn(l, body)
 	if err != nil {
-		return zero, fmt.Errorf("Spawn: %w", err)
+		return zero, fmt.Errorf("spawn: %w", err)
 	}
 	guard := time.AfterFunc(runLimit, func() { t.Cancel(errTimedOut) })
 	v, err := aio.RunUntilComplete(l, t)
 	guard.Stop()
 	if serr := l.Shutdown(context.Background()); serr != nil {
-		err = errors.Join(err, fmt.Errorf("Shutdown: %w", serr))
+		err = errors.Join(err, fmt.Errorf("shutdown: %w", serr))
 	}
 	if cerr := l.Close(); cerr != nil {
-		err = errors.Join(err, fmt.Errorf("Close: %w", cerr))
+		err = errors.Join(err, fmt.Errorf("close: %w", cerr))
 	}
 	return v, err
 }
@@ -99,14 +99,14 @@ func aioSpawn(n int) (result, error) {
 		for i := range aws {
 			t, err := aio.Spawn(c.Loop(), body)
 			if err != nil {
-				return 0, fmt.Errorf("Spawn: %w", err)
+				return 0, fmt.Errorf("spawn: %w", err)
 			}
 			aws[i] = t
 		}
 		res, err := aio.Gather(c, aws...)
 		m.stop()
 		if err != nil {
-			return 0, fmt.Errorf("Gather: %w", err)
+			return 0, fmt.Errorf("gather: %w", err)
 		}
 		sum := 0
 		for _, v := range res {
@@ -158,7 +158,7 @@ func aioAwaitReady(n int) (result, error) {
 		for range n {
 			v, err := aio.Await(c, f)
 			if err != nil {
-				return 0, fmt.Errorf("Await: %w", err)
+				return 0, fmt.Errorf("await: %w", err)
 			}
 			sum += v
 		}
@@ -202,7 +202,7 @@ func aioYield(n int) (result, error) {
 		m.start()
 		for range n {
 			if err := aio.Yield(c); err != nil {
-				return 0, fmt.Errorf("Yield: %w", err)
+				return 0, fmt.Errorf("yield: %w", err)
 			}
 		}
 		m.stop()
@@ -250,7 +250,7 @@ func aioPingPong(n int) (result, error) {
 			return 0, nil
 		})
 		if err != nil {
-			return 0, fmt.Errorf("Spawn: %w", err)
+			return 0, fmt.Errorf("spawn: %w", err)
 		}
 		m.start()
 		for i := range n {

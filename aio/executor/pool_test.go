@@ -61,6 +61,7 @@ func TestPoolBoundsAndOrder(t *testing.T) {
 	if err := p.Submit(func() {}); !errors.Is(err, executor.ErrShutdown) {
 		t.Errorf("Submit after Shutdown = %v; want ErrShutdown", err)
 	}
+	//lint:ignore SA1012 a nil context is what this test gives
 	if err := p.Shutdown(nil); !errors.Is(err, executor.ErrNilContext) { //nolint:staticcheck
 		t.Errorf("Shutdown(nil) = %v", err)
 	}

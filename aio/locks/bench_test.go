@@ -86,7 +86,8 @@ func BenchmarkMutexUncontended(b *testing.B) {
 	var mu sync.Mutex
 	for range b.N {
 		mu.Lock()
-		mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+		//lint:ignore SA2001 an empty critical section is the point: the lock's cost
+		mu.Unlock()
 	}
 }
 

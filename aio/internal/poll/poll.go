@@ -148,7 +148,7 @@ type Poller struct {
 	// Owned by the loop goroutine.
 	sys    pollerSys // OS-specific kernel poller and wake mechanism
 	fds    []fdState // registrations, indexed by fd
-	gen    uint32    // number of the current wait, for merging per-fd events
+	gen    uint32    //lint:ignore U1000 number of the current wait, for merging per-fd events (kqueue)
 	nextID uint32    // registration id of the latest Add
 
 	// interrupts counts the Waits that a signal cut short (EINTR), so that
@@ -183,8 +183,8 @@ type fdState struct {
 	// Scratch for merging two kqueue filters' events into one Event: the
 	// wait (Poller.gen) in which fd was last reported, and its index in
 	// that wait's events slice. Unused on epoll.
-	gen  uint32
-	slot int32
+	gen  uint32 //lint:ignore U1000 the kqueue poller's (poll_kqueue.go)
+	slot int32  //lint:ignore U1000 the kqueue poller's (poll_kqueue.go)
 }
 
 var (
