@@ -3,7 +3,7 @@
 // project's performance target for each, notes, a legend, and a summary of
 // the targets met and missed:
 //
-//	go run ./bench             # full run: about a minute on 2 cores (up to 3 if busy)
+//	go run ./bench             # full run: under two minutes on 2 cores (up to 4 if busy)
 //	go run ./bench -quick      # a few seconds: the CI smoke test
 //	go run ./bench -run timer  # only the workloads whose name matches
 //	go run ./bench -markdown   # markdown, for docs/benchmarks.md
@@ -78,7 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.quick, "quick", false, "small sizes and one repetition: a few seconds in all (CI smoke test)")
 	runExpr := fs.String("run", "", "run only the workloads whose name matches this regular expression")
 	fs.BoolVar(&o.markdown, "markdown", false, "print the output in markdown, for docs/benchmarks.md")
-	fs.IntVar(&o.count, "count", 7, "repetitions of each measurement; the table shows their median (default 1 with -quick)")
+	fs.IntVar(&o.count, "count", 5, "repetitions of each measurement; the table shows their median (default 1 with -quick)")
 	fs.BoolVar(&o.verbose, "v", false, "also write a line on standard error as each workload starts and ends, terminal or not")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.StringVar(&o.memprofile, "memprofile", "", "write an allocation profile of the whole run to this file (records every allocation: slows the run)")
@@ -124,8 +124,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 
 // expectedRunTime says how long a run takes, for the usage text and the
 // summary.
-const expectedRunTime = "A full run takes about a minute on a 2-core machine, " +
-	"up to 3 minutes on a slow or busy one; -quick takes a few seconds."
+const expectedRunTime = "A full run takes under two minutes on a 2-core machine, " +
+	"up to 4 minutes on a slow or busy one; -quick takes a few seconds."
 
 const usageText = "Measures aio beside plain-Go baselines doing the same job, in the same run, " +
 	"and prints a table, notes, a legend and a summary of the targets met. " + expectedRunTime +
