@@ -30,7 +30,7 @@ func structuredWorkloads() []workload {
 			name:  "timeout",
 			title: "timeout, unfired",
 			about: "WithTimeout around an Await of a ready future: a timeout scope that does not fire; Go: context.WithTimeout, a ready receive, cancel",
-			unit:  nsPerOp, n: 1_000_000, quickN: 100_000,
+			unit:  nsPerOp, n: 300_000, quickN: 30_000,
 			aio: aioTimeout,
 			bases: []baseline{
 				{"context", goContextTimeout},
@@ -40,7 +40,7 @@ func structuredWorkloads() []workload {
 			name:  "waitfor",
 			title: "WaitFor, unexpired",
 			about: "WaitFor of a ready future with a timeout that does not expire; Go: a timer, a select on a ready channel and the timer, Stop",
-			unit:  nsPerOp, n: 1_000_000, quickN: 100_000,
+			unit:  nsPerOp, n: 300_000, quickN: 30_000,
 			aio: aioWaitFor,
 			bases: []baseline{
 				{"timer+select", goTimerSelect},
