@@ -9,6 +9,7 @@ import (
 
 	"github.com/aiogo/aio/aio"
 	"github.com/aiogo/aio/aio/internal/leakcheck"
+	"github.com/aiogo/aio/aio/internal/nettest"
 )
 
 // TestMain checks, after all the tests of the package, that none of them
@@ -58,57 +59,5 @@ func haveIPv6() bool {
 // address and a stop function that waits for its goroutines.
 func echoServer(t *testing.T, network, addr string) (net.Addr, func()) {
 	t.Helper()
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	conns := make(chan net.Conn, 16)
-	go func() {
-		defer close(done)
-		var wait []chan struct{}
-		for {
-			cn, err := ln.Accept()
-			if err != nil {
-				break
-			}
-			conns <- cn
-			ch := make(chan struct{})
-			wait = append(wait, ch)
-			go func() {
-				defer close(ch)
-				defer cn.Close()
-				cn.SetDeadline(time.Now().Add(testTimeout))
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := cn.Read(buf)
-					if n > 0 {
-						if _, err := cn.Write(buf[:n]); err != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-		for _, ch := range wait {
-			<-ch
-		}
-	}()
-	return ln.Addr(), func() {
-		ln.Close()
-		for {
-			select {
-			case cn := <-conns:
-				cn.SetDeadline(time.Now()) // unblock a stuck echo
-				continue
-			case <-done:
-				return
-			case <-time.After(50 * time.Millisecond):
-				continue
-			}
-		}
-	}
+	return nettest.Serve(t, network, addr, nettest.Echo)
 }

@@ -46,13 +46,22 @@ func CheckFDs(t testing.TB) {
 }
 
 // Peer starts a Go net server on 127.0.0.1 whose connections are served by
-// serve (in a goroutine each, with a deadline of Timeout), and returns its
-// address and a stop function that closes it and waits for them (also run
-// as a cleanup, before the test's fd check, which it registers).
+// serve (see Serve), and returns its address and its stop function. It also
+// registers the test's fd check, to run after the peer has stopped.
 func Peer(t testing.TB, serve func(net.Conn)) (string, func()) {
 	t.Helper()
 	CheckFDs(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop := Serve(t, "tcp", "127.0.0.1:0", serve)
+	return addr.String(), stop
+}
+
+// Serve starts a Go net server listening on network and addr whose
+// connections are served by serve (in a goroutine each, with a deadline of
+// Timeout), and returns its address and a stop function that closes it and
+// waits for them (also run as a cleanup; calling it again does nothing).
+func Serve(t testing.TB, network, addr string, serve func(net.Conn)) (net.Addr, func()) {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +109,7 @@ func Peer(t testing.TB, serve func(net.Conn)) (string, func()) {
 		}
 	}
 	t.Cleanup(stop)
-	return ln.Addr().String(), stop
+	return ln.Addr(), stop
 }
 
 // Echo copies what it reads back until EOF.
