@@ -151,8 +151,10 @@
 // that way (WithoutInterrupt leaves it alone). Loop.OnClose registers what
 // must be finished when the loop closes, after its tasks: the executor of
 // package aio/executor shuts its pool down there, package aio/subprocess
-// reaps its children, and the signal handlers are removed. Blocking work
-// belongs in aio/executor, child processes in aio/subprocess.
+// reaps its children, and the signal handlers are removed. A LoopValue is
+// a package's value per loop (a pool, a table of watched fds), made at its
+// first use on a loop and released by a close hook of that loop. Blocking
+// work belongs in aio/executor, child processes in aio/subprocess.
 //
 // # The virtual clock
 //

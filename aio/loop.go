@@ -42,6 +42,7 @@ type Loop struct {
 	errHandler atomic.Pointer[ErrorHandler]
 	timers     timers // shared only for the clock (Now) and the remote-timer count
 	closers    closeHooks
+	values     loopValues // the values of LoopValues (loopvalue.go)
 	signals    signals
 
 	// Loop goroutine only.

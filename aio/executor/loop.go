@@ -24,7 +24,7 @@ func DefaultPoolSize() int {
 
 // loopState is what the package keeps per loop: its default executor,
 // the base context of its calls, and its counters. It is made at the first
-// use and forgotten by the loop's close hook.
+// use and closed by the loop's close hook (see states).
 type loopState struct {
 	loop   *aio.Loop
 	q      aio.WaitQueue // for CheckTask only
@@ -44,34 +44,26 @@ type counters struct {
 	submitted, started, skipped, late, delivered atomic.Int64
 }
 
-// registry maps a loop to its *loopState; the close hook deletes the entry,
-// so a closed loop is not kept alive.
-var registry sync.Map
+// states is each loop's *loopState (aio.LoopValue): made at the first use
+// from any goroutine, closed by the loop's close hook, after which the loop
+// keeps nothing of the package.
+var states = aio.NewLoopValue(newLoopState, func(_ *aio.Loop, st *loopState) { st.close() })
 
-// stateOf returns l's state, making it and registering its close hook at
-// the first call.
+// stateOf returns l's state, making it at the first call.
 func stateOf(l *aio.Loop) (*loopState, error) {
 	if l == nil {
 		return nil, fmt.Errorf("%w: executor", aio.ErrNoLoop)
 	}
-	if v, ok := registry.Load(l); ok {
-		return v.(*loopState), nil
-	}
+	return states.Get(l)
+}
+
+// newLoopState makes l's state; on a closed loop it makes none.
+func newLoopState(l *aio.Loop) (*loopState, error) {
 	if l.IsClosed() {
 		return nil, fmt.Errorf("%w: executor", aio.ErrClosed)
 	}
 	st := &loopState{loop: l, timeout: aio.DefaultShutdownTimeout}
 	st.ctx, st.cancel = context.WithCancelCause(context.Background())
-	v, loaded := registry.LoadOrStore(l, st)
-	if loaded {
-		st.cancel(nil)
-		return v.(*loopState), nil
-	}
-	if _, err := l.OnClose(st.close); err != nil {
-		registry.CompareAndDelete(l, st)
-		st.cancel(err)
-		return nil, err
-	}
 	return st, nil
 }
 
@@ -103,7 +95,6 @@ func (st *loopState) executor() (Executor, error) {
 // calls, shuts the default pool down bounded by the shutdown timeout, and
 // reports each function that did not finish.
 func (st *loopState) close() {
-	registry.CompareAndDelete(st.loop, st)
 	st.cancel(aio.ErrClosed)
 	st.mu.Lock()
 	st.closed = true
@@ -218,11 +209,11 @@ type Stats struct {
 // StatsOf returns l's counters. They are kept until l closes; on a loop
 // never used by the package, or closed, they are zero. Any goroutine.
 func StatsOf(l *aio.Loop) Stats {
-	v, ok := registry.Load(l)
+	st, ok := states.Lookup(l)
 	if !ok {
 		return Stats{}
 	}
-	c := &v.(*loopState).stats
+	c := &st.stats
 	return Stats{
 		Submitted: c.submitted.Load(),
 		Started:   c.started.Load(),

@@ -248,12 +248,21 @@ type closeWatch struct {
 	fns    map[uint64]func()
 }
 
-var watches sync.Map // *aio.Loop -> *closeWatch
+// watches is each loop's closeWatch (aio.LoopValue): made at the first
+// cross-loop operation to the loop, from any goroutine, and closed by the
+// loop's close hook.
+var watches = aio.NewLoopValue(func(*aio.Loop) (*closeWatch, error) {
+	return &closeWatch{fns: map[uint64]func(){}}, nil
+}, func(_ *aio.Loop, w *closeWatch) { w.closeAll() })
 
 // watchClose registers fn to run when l closes (at once if it is closed
 // already) and returns its id for unwatchClose.
 func watchClose(l *aio.Loop, fn func()) uint64 {
-	w := watchOf(l)
+	w, err := watches.Get(l)
+	if err != nil {
+		fn() // closed already
+		return 0
+	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -271,35 +280,21 @@ func unwatchClose(l *aio.Loop, id uint64) {
 	if id == 0 {
 		return
 	}
-	if v, ok := watches.Load(l); ok {
-		w := v.(*closeWatch)
+	if w, ok := watches.Lookup(l); ok {
 		w.mu.Lock()
 		delete(w.fns, id)
 		w.mu.Unlock()
 	}
 }
 
-func watchOf(l *aio.Loop) *closeWatch {
-	if v, ok := watches.Load(l); ok {
-		return v.(*closeWatch)
-	}
-	w := &closeWatch{fns: map[uint64]func(){}}
-	if v, loaded := watches.LoadOrStore(l, w); loaded {
-		return v.(*closeWatch)
-	}
-	if _, err := l.OnClose(func() { closeAll(l, w) }); err != nil {
-		closeAll(l, w) // closed already
-	}
-	return w
-}
-
-func closeAll(l *aio.Loop, w *closeWatch) {
+// closeAll is the loop's close hook: it runs the functions of the
+// operations still in flight.
+func (w *closeWatch) closeAll() {
 	w.mu.Lock()
 	w.closed = true
 	fns := w.fns
 	w.fns = nil
 	w.mu.Unlock()
-	watches.Delete(l)
 	for _, fn := range fns {
 		fn()
 	}

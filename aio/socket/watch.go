@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
 	"syscall"
 
 	"github.com/aiogo/aio/aio"
@@ -19,10 +18,11 @@ const (
 	dirWrite = 1
 )
 
-// registries maps each loop to its fd watchers. The map is shared by all
-// loops (hence sync.Map); a registry is used only on its own loop, and is
-// dropped by a close hook of that loop.
-var registries sync.Map // *aio.Loop -> *registry
+// registries is each loop's fd watchers: made at the first wait on a loop,
+// marked closed by the loop's close hook (aio.LoopValue).
+var registries = aio.NewLoopValue(func(l *aio.Loop) (*registry, error) {
+	return &registry{loop: l, watchers: make(map[int]*watcher)}, nil
+}, func(_ *aio.Loop, r *registry) { r.closed = true })
 
 // A registry is one loop's fd watchers, keyed by fd. Loop goroutine only.
 type registry struct {
@@ -31,20 +31,12 @@ type registry struct {
 	closed   bool // the loop has closed: its registrations are gone with it
 }
 
-// registryOf returns l's registry, making it (and its close hook) on first
-// use.
+// registryOf returns l's registry, making it on first use.
 func registryOf(l *aio.Loop) (*registry, error) {
-	if r, ok := registries.Load(l); ok {
-		return r.(*registry), nil
-	}
-	r := &registry{loop: l, watchers: make(map[int]*watcher)}
-	if _, err := l.OnClose(func() {
-		r.closed = true
-		registries.Delete(l)
-	}); err != nil {
+	r, err := registries.Get(l)
+	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	registries.Store(l, r)
 	return r, nil
 }
 

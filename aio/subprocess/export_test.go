@@ -2,6 +2,8 @@
 
 package subprocess
 
+import "github.com/aiogo/aio/aio"
+
 // SetPidfd forces the exit watch of the children started from now on: the
 // pidfd (true) or the fallback's goroutine (false). It returns a function
 // that restores the run-time choice.
@@ -17,12 +19,12 @@ func SetPidfd(on bool) (restore func()) {
 }
 
 // Registered returns the number of children in the close-hook registry of
-// loops, and the number of loops with a hook.
+// the running loop (call it from a task), and the number of loops with a
+// hook among it: 1 if it has a registry, 0 if not.
 func Registered() (procs, loops int) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	for _, r := range regs {
-		procs += len(r.procs)
+	r, ok := regs.Lookup(aio.RunningLoop())
+	if !ok {
+		return 0, 0
 	}
-	return procs, len(regs)
+	return len(r.procs), 1
 }

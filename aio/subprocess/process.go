@@ -184,31 +184,30 @@ func (p *Process) finish() {
 // The close hooks: one per loop that has children, which closes the pipes
 // and kills and reaps the children left when the loop closes. A Process is
 // in its loop's registry from its Start until it is reaped and its pipes
-// are closed.
-var (
-	regMu sync.Mutex
-	regs  = map[*aio.Loop]*registry{}
-)
+// are closed; the registry (an aio.LoopValue, with its hook) is made with
+// the first child and deleted with the last, so that a loop that had
+// children keeps nothing of them, and the hook takes its place among the
+// loop's close hooks with the next child, as OnClose orders them. Loop
+// goroutine only.
+var regs *aio.LoopValue[registry]
+
+func init() {
+	// In init: closeLoop refers to regs (through maybeUnhook).
+	regs = aio.NewLoopValue(func(*aio.Loop) (*registry, error) {
+		return &registry{procs: map[*Process]struct{}{}}, nil
+	}, closeLoop)
+}
 
 type registry struct {
-	procs  map[*Process]struct{}
-	remove func() bool
+	procs map[*Process]struct{}
 }
 
 // register puts p in its loop's registry, and the loop's close hook in
 // place with the first child.
 func (p *Process) register() {
-	regMu.Lock()
-	defer regMu.Unlock()
-	r := regs[p.loop]
-	if r == nil {
-		l := p.loop
-		rm, err := l.OnClose(func() { closeLoop(l) })
-		if err != nil {
-			return // closing: the caller's task is the last; nothing to do
-		}
-		r = &registry{procs: map[*Process]struct{}{}, remove: rm}
-		regs[l] = r
+	r, err := regs.Get(p.loop)
+	if err != nil {
+		return // closing: the caller's task is the last; nothing to do
 	}
 	r.procs[p] = struct{}{}
 	p.registered = true
@@ -234,16 +233,13 @@ func (p *Process) maybeUnhook() {
 	}
 	p.registered = false
 	p.untrack()
-	regMu.Lock()
-	defer regMu.Unlock()
-	r := regs[p.loop]
-	if r == nil {
+	r, ok := regs.Lookup(p.loop)
+	if !ok {
 		return // the close hook has taken the registry
 	}
 	delete(r.procs, p)
 	if len(r.procs) == 0 {
-		r.remove()
-		delete(regs, p.loop)
+		regs.Delete(p.loop)
 	}
 }
 
@@ -251,14 +247,7 @@ func (p *Process) maybeUnhook() {
 // pipes, kills those still running with SIGKILL, and reaps them, waiting
 // for them all up to closeReapTimeout. Past that (a child stuck in the
 // kernel), a goroutine reaps each one left when it exits.
-func closeLoop(l *aio.Loop) {
-	regMu.Lock()
-	r := regs[l]
-	delete(regs, l)
-	regMu.Unlock()
-	if r == nil {
-		return
-	}
+func closeLoop(l *aio.Loop, r *registry) {
 	var running []*Process
 	for p := range r.procs {
 		p.registered = false

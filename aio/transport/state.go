@@ -4,7 +4,6 @@ package transport
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/aiogo/aio/aio"
 )
@@ -13,10 +12,11 @@ import (
 // one read(2) per readiness report takes up to this much.
 const readBufSize = 64 << 10
 
-// states maps each loop to the package's state on it. The map is shared by
-// all loops (hence sync.Map); a state is used only on its own loop, and is
-// dropped by a close hook of that loop.
-var states sync.Map // *aio.Loop -> *loopState
+// states is the package's state on each loop: made at the first use on a
+// loop, and closed by the loop's close hook (aio.LoopValue).
+var states = aio.NewLoopValue(func(l *aio.Loop) (*loopState, error) {
+	return &loopState{loop: l, open: make(map[loopCloser]struct{})}, nil
+}, func(_ *aio.Loop, s *loopState) { s.loopClosed() })
 
 // A loopState is what the transports of one loop share. Loop goroutine only.
 type loopState struct {
@@ -34,17 +34,12 @@ type loopState struct {
 // server closed, so that no descriptor outlives the loop.
 type loopCloser interface{ loopClosed() }
 
-// stateOf returns l's state, making it and its close hook on first use.
-// Loop goroutine only.
+// stateOf returns l's state, making it on first use. Loop goroutine only.
 func stateOf(l *aio.Loop) (*loopState, error) {
-	if s, ok := states.Load(l); ok {
-		return s.(*loopState), nil
-	}
-	s := &loopState{loop: l, open: make(map[loopCloser]struct{})}
-	if _, err := l.OnClose(s.loopClosed); err != nil {
+	s, err := states.Get(l)
+	if err != nil {
 		return nil, fmt.Errorf("transport: %w", err)
 	}
-	states.Store(l, s)
 	return s, nil
 }
 
@@ -59,7 +54,6 @@ func (s *loopState) readBuf() []byte {
 // loopClosed is the loop's close hook: it closes what is still open.
 func (s *loopState) loopClosed() {
 	s.closed = true
-	states.Delete(s.loop)
 	for c := range s.open {
 		c.loopClosed()
 	}
