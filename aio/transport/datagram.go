@@ -49,26 +49,15 @@ func (BaseDatagramProtocol) ConnectionLost(error) {}
 // loop's readiness callbacks (asyncio's DatagramTransport). Its methods
 // must be called on its loop.
 type DatagramTransport struct {
-	st   *loopState
-	loop *aio.Loop
-	sock *socket.Socket
+	lifecycle // the loop's state, the fd, its watches, the closing (lifecycle.go)
+	sock      *socket.Socket
 
 	proto DatagramProtocol
-	flow  WriteFlowController
 
-	queue     []datagram // sends the socket did not take yet, in order
-	queued    int        // their bytes
-	high, low int
+	queue  []datagram // sends the socket did not take yet, in order
+	queued int        // their bytes
 
-	reading, writerOn, writePaused bool
-	closing, lost, lostDone        bool
-	lostErr                        error
-	local, remote                  net.Addr
-
-	readFn, writeFn, lostFn func()
-	writeHold               func() // the clock hold of a blocked send (see Transport)
-	closedQ                 aio.WaitQueue
-	untrack                 func() // ends the loop's debug-mode tracking (aio.Loop.TrackResource)
+	local, remote net.Addr
 }
 
 type datagram struct {
@@ -140,12 +129,13 @@ func NewDatagram(l *aio.Loop, sock *socket.Socket, p DatagramProtocol, opts ...O
 }
 
 func newDatagram(l *aio.Loop, sock *socket.Socket, p DatagramProtocol, o options) (*DatagramTransport, error) {
-	t := &DatagramTransport{loop: l, sock: sock, proto: p, high: o.high, low: o.low}
+	t := &DatagramTransport{sock: sock, proto: p}
+	t.high, t.low = o.high, o.low
 	fail := func(err error) (*DatagramTransport, error) {
 		sock.Close()
 		return nil, err
 	}
-	if err := t.closedQ.CheckLoop("transport.NewDatagram"); err != nil {
+	if err := t.check("transport.NewDatagram"); err != nil {
 		return fail(err)
 	}
 	st, err := stateOf(l)
@@ -155,32 +145,14 @@ func newDatagram(l *aio.Loop, sock *socket.Socket, p DatagramProtocol, o options
 	if err := sock.Unwatch(); err != nil {
 		return fail(err)
 	}
-	t.st = st
 	t.flow, _ = p.(WriteFlowController)
 	t.remote = sock.RemoteAddr()
-	t.readFn, t.writeFn, t.lostFn = t.readReady, t.writeReady, t.callLost
-	t.untrack = l.TrackResource("datagram transport", func() string { return fmt.Sprint(t.remote) })
-	st.open[t] = struct{}{}
+	t.open(st, t, sock.Fd(), t.readReady, t.writeReady, "datagram transport", func() string { return fmt.Sprint(t.remote) })
 	t.protect(func() { t.proto.ConnectionMade(t) })
 	if !t.closing {
-		if err := l.AddReader(sock.Fd(), t.readFn); err != nil {
-			t.forceClose(opError("watch", err))
-		} else {
-			t.reading = true
-		}
+		t.startReading()
 	}
 	return t, nil
-}
-
-func (t *DatagramTransport) protect(call func()) {
-	ok := false
-	defer func() {
-		if !ok {
-			t.forceClose(ErrProtocolPanic)
-		}
-	}()
-	call()
-	ok = true
 }
 
 // readReady takes one datagram.
@@ -214,7 +186,7 @@ func (t *DatagramTransport) readReady() {
 // queued send goes to ErrorReceived. After Close it returns an error
 // matching net.ErrClosed.
 func (t *DatagramTransport) SendTo(b []byte, addr net.Addr) error {
-	if err := t.closedQ.CheckLoop("DatagramTransport.SendTo"); err != nil {
+	if err := t.check("DatagramTransport.SendTo"); err != nil {
 		return err
 	}
 	if t.closing {
@@ -231,20 +203,16 @@ func (t *DatagramTransport) SendTo(b []byte, addr net.Addr) error {
 		if err == nil || !errors.Is(err, syscall.EAGAIN) {
 			return err
 		}
-		if err := t.loop.AddWriter(t.sock.Fd(), t.writeFn); err != nil {
+		if err := t.startWriting(); err != nil {
+			// Unlike a stream's, the endpoint stays open: this
+			// datagram is not sent, as with any error of an
+			// immediate send, and nothing else is lost.
 			return opError("watch", err)
 		}
-		t.writerOn = true
-		t.writeHold = t.loop.HoldClock()
 	}
 	t.queue = append(t.queue, datagram{b: append([]byte(nil), b...), addr: addr})
 	t.queued += len(b)
-	if !t.writePaused && t.queued > t.high {
-		t.writePaused = true
-		if t.flow != nil {
-			t.protect(t.flow.PauseWriting)
-		}
-	}
+	t.maybePause(t.queued)
 	return nil
 }
 
@@ -260,7 +228,7 @@ func (t *DatagramTransport) writeReady() {
 		d := t.queue[0]
 		err := t.sock.TrySendTo(d.b, d.addr)
 		if errors.Is(err, syscall.EAGAIN) {
-			return
+			break
 		}
 		t.queue[0] = datagram{}
 		t.queue = t.queue[1:]
@@ -272,17 +240,14 @@ func (t *DatagramTransport) writeReady() {
 			}
 		}
 	}
-	t.queue = nil
-	t.stopWriting()
-	if t.writePaused && t.queued <= t.low {
-		t.writePaused = false
-		if t.flow != nil {
-			t.protect(t.flow.ResumeWriting)
-		}
+	if len(t.queue) == 0 {
+		t.queue = nil // its array goes
 	}
-	if t.closing {
-		t.forceClose(nil)
+	t.maybeResume(t.queued) // may queue more: a Close then waits for it
+	if t.lost || len(t.queue) > 0 {
+		return
 	}
+	t.drained()
 }
 
 // WriteBufferSize returns the bytes of the queued datagrams.
@@ -291,114 +256,34 @@ func (t *DatagramTransport) WriteBufferSize() int { return t.queued }
 // SetWriteBufferLimits sets the water marks of the send queue, as
 // Transport.SetWriteBufferLimits.
 func (t *DatagramTransport) SetWriteBufferLimits(high, low int) error {
-	if err := t.closedQ.CheckLoop("DatagramTransport.SetWriteBufferLimits"); err != nil {
-		return err
-	}
-	t.high, t.low = limits(high, low)
-	return nil
+	return t.setLimits("DatagramTransport.SetWriteBufferLimits", high, low, t.queued)
 }
 
 // Close stops receiving, sends the queued datagrams, closes the socket and
 // calls ConnectionLost with nil (asyncio's close). Closing again does
 // nothing.
-func (t *DatagramTransport) Close() error {
-	if err := t.closedQ.CheckLoop("DatagramTransport.Close"); err != nil {
-		return err
-	}
-	if t.closing {
-		return nil
-	}
-	t.closing = true
-	t.stopReading()
-	if len(t.queue) == 0 {
-		t.forceClose(nil)
-	}
-	return nil
-}
+func (t *DatagramTransport) Close() error { return t.close("DatagramTransport.Close") }
 
 // Abort closes at once, dropping the queued datagrams.
-func (t *DatagramTransport) Abort() error {
-	if err := t.closedQ.CheckLoop("DatagramTransport.Abort"); err != nil {
-		return err
-	}
-	t.forceClose(nil)
-	return nil
-}
+func (t *DatagramTransport) Abort() error { return t.abort("DatagramTransport.Abort") }
 
-func (t *DatagramTransport) stopReading() {
-	if t.reading {
-		t.reading = false
-		if !t.st.closed {
-			t.loop.RemoveReader(t.sock.Fd())
-		}
-	}
-}
+// hasQueued, release and tellLost are t's part of its lifecycle.
+func (t *DatagramTransport) hasQueued() bool { return len(t.queue) > 0 }
 
-func (t *DatagramTransport) stopWriting() {
-	if !t.writerOn {
-		return
-	}
-	t.writerOn = false
-	t.writeHold()
-	t.writeHold = nil
-	if !t.st.closed {
-		t.loop.RemoveWriter(t.sock.Fd())
-	}
-}
-
-func (t *DatagramTransport) forceClose(err error) {
-	if t.lost {
-		return
-	}
-	t.lost, t.closing = true, true
-	t.untrack()
-	t.lostErr = err
-	t.local = t.LocalAddr()
-	t.stopReading()
-	t.stopWriting()
+func (t *DatagramTransport) release() {
 	t.queue, t.queued = nil, 0
+	t.LocalAddr() // known after the close (RemoteAddr is from the start)
 	t.sock.Close()
-	if t.st.closed {
-		t.callLost()
-		return
-	}
-	if _, e := t.loop.CallSoon(t.lostFn); e != nil {
-		t.callLost()
-	}
 }
 
-func (t *DatagramTransport) callLost() {
-	if t.lostDone {
-		return
-	}
-	t.lostDone = true
-	defer func() {
-		if !t.st.closed {
-			delete(t.st.open, t)
-			t.closedQ.WakeAll()
-		}
-	}()
-	t.proto.ConnectionLost(t.lostErr)
-}
-
-func (t *DatagramTransport) loopClosed() { t.forceClose(aio.ErrClosed) }
+func (t *DatagramTransport) tellLost(err error) { t.proto.ConnectionLost(err) }
 
 // IsClosing reports whether the endpoint is closing or closed.
 func (t *DatagramTransport) IsClosing() bool { return t.closing }
 
 // WaitClosed waits until ConnectionLost has been called and returns its
 // error. It is for tasks of t's loop.
-func (t *DatagramTransport) WaitClosed(c *aio.Ctx) error {
-	if err := t.closedQ.CheckTask(c); err != nil {
-		return err
-	}
-	for !t.lostDone {
-		if err := t.closedQ.Park(c); err != nil {
-			return err
-		}
-	}
-	return t.lostErr
-}
+func (t *DatagramTransport) WaitClosed(c *aio.Ctx) error { return t.waitClosed(c) }
 
 // Socket returns the endpoint's socket, for its options and addresses.
 func (t *DatagramTransport) Socket() *socket.Socket { return t.sock }

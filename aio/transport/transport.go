@@ -17,55 +17,34 @@ import (
 // methods, other callbacks, or tasks of that loop. Misuse from another
 // goroutine returns an error matching aio.ErrNotOnLoop.
 type Transport struct {
-	st       *loopState
-	loop     *aio.Loop
-	sock     *socket.Socket // nil for a pipe
-	fd       int            // -1 once closed
-	canRead  bool           // reading is the fd's (not a write pipe)
-	canWrite bool           // writing is (not a read pipe)
-	server   *Server        // the server that accepted it, if any
+	lifecycle                // the loop's state, the fd, its watches, the closing (lifecycle.go)
+	sock      *socket.Socket // nil for a pipe
+	canRead   bool           // reading is the fd's (not a write pipe)
+	canWrite  bool           // writing is (not a read pipe)
+	server    *Server        // the server that accepted it, if any
 
 	proto  Protocol
-	bproto BufferedProtocol    // proto, if it provides read buffers
-	flow   WriteFlowController // proto, if it wants flow control
+	bproto BufferedProtocol // proto, if it provides read buffers
 
-	wbuf      writeBuffer
-	high, low int
+	wbuf writeBuffer
 
-	reading     bool // the reader callback is registered
-	readPaused  bool // PauseReading
-	eofIn       bool // the peer's end of stream was read
-	writerOn    bool // the writer callback is registered
-	writePaused bool // PauseWriting called and ResumeWriting not yet
-	closing     bool // Close, Abort or a fatal error: no more writes
-	eofOut      bool // WriteEOF called
-	lost        bool // the fd is closed, ConnectionLost scheduled
-	lostDone    bool // ConnectionLost has been called
-	lostErr     error
+	readPaused bool // PauseReading
+	eofIn      bool // the peer's end of stream was read
+	eofOut     bool // WriteEOF called
 
-	local, remote net.Addr // cached by LocalAddr and RemoteAddr
-
-	readFn, writeFn, lostFn func()
-	writeHold               func()        // releases the clock hold of a blocked write
-	closedQ                 aio.WaitQueue // tasks in WaitClosed; binds t to its loop
-	untrack                 func()        // ends the loop's debug-mode tracking (aio.Loop.TrackResource)
+	local, remote net.Addr // cached by LocalAddr and RemoteAddr, and by the close
 }
 
 // newTransport sets up a transport of fd on st's loop, calls the
 // protocol's ConnectionMade and starts reading. Loop goroutine only.
 func newTransport(st *loopState, sock *socket.Socket, fd int, canRead, canWrite bool, p Protocol, o options, srv *Server) (*Transport, error) {
-	t := &Transport{
-		st: st, loop: st.loop, sock: sock, fd: fd,
-		canRead: canRead, canWrite: canWrite, server: srv,
-		high: o.high, low: o.low,
-	}
-	if err := t.closedQ.CheckLoop("transport.New"); err != nil {
+	t := &Transport{sock: sock, canRead: canRead, canWrite: canWrite, server: srv}
+	t.high, t.low = o.high, o.low
+	if err := t.check("transport.New"); err != nil {
 		return nil, err
 	}
 	t.setProtocol(p)
-	t.readFn, t.writeFn, t.lostFn = t.readReady, t.writeReady, t.callLost
-	t.untrack = t.loop.TrackResource("transport", func() string { return fmt.Sprintf("fd %d", t.fd) })
-	st.open[t] = struct{}{}
+	t.open(st, t, fd, t.readReady, t.writeReady, "transport", func() string { return fmt.Sprintf("fd %d", t.fd) })
 	if srv != nil {
 		srv.clients[t] = struct{}{}
 	}
@@ -79,28 +58,10 @@ func newTransport(st *loopState, sock *socket.Socket, fd int, canRead, canWrite 
 	return t, nil
 }
 
-// protect runs a call of the protocol; if it panics, the transport is
-// aborted with ErrProtocolPanic and the panic goes on to the loop.
-func (t *Transport) protect(call func()) {
-	ok := false
-	defer func() {
-		if !ok {
-			t.forceClose(ErrProtocolPanic)
-		}
-	}()
-	call()
-	ok = true
-}
-
 func (t *Transport) setProtocol(p Protocol) {
 	t.proto = p
 	t.bproto, _ = p.(BufferedProtocol)
 	t.flow, _ = p.(WriteFlowController)
-}
-
-// check is the top of every method: on t's loop.
-func (t *Transport) check(method string) error {
-	return t.closedQ.CheckLoop(method)
 }
 
 func opError(op string, err error) error {
@@ -198,12 +159,12 @@ func (t *Transport) Write(b []byte) error {
 			return nil
 		}
 		b = b[n:]
-		if !t.startWriting() {
+		if !t.watchWrite() {
 			return t.lostErr
 		}
 	}
 	t.wbuf.append(b)
-	t.maybePause()
+	t.maybePause(t.wbuf.len())
 	return nil
 }
 
@@ -232,7 +193,7 @@ func (t *Transport) Writev(bufs ...[]byte) error {
 		if len(bufs) == 0 {
 			return nil
 		}
-		if !t.startWriting() {
+		if !t.watchWrite() {
 			return t.lostErr
 		}
 	}
@@ -242,7 +203,7 @@ func (t *Transport) Writev(bufs ...[]byte) error {
 		}
 		t.wbuf.append(b)
 	}
-	t.maybePause()
+	t.maybePause(t.wbuf.len())
 	return nil
 }
 
@@ -275,88 +236,23 @@ func (t *Transport) writeReady() {
 		return
 	}
 	t.wbuf.consume(n)
-	t.maybeResume()
+	t.maybeResume(t.wbuf.len())
 	if t.lost || t.wbuf.len() > 0 {
 		return
 	}
-	t.stopWriting()
-	switch {
-	case t.closing:
-		t.forceClose(nil)
-	case t.eofOut:
+	if !t.drained() && t.eofOut {
 		t.shutdownWrite()
 	}
 }
 
-func (t *Transport) maybePause() {
-	if t.writePaused || t.wbuf.len() <= t.high {
-		return
-	}
-	t.writePaused = true
-	if t.flow != nil {
-		t.protect(t.flow.PauseWriting)
-	}
-}
-
-func (t *Transport) maybeResume() {
-	if !t.writePaused || t.wbuf.len() > t.low {
-		return
-	}
-	t.writePaused = false
-	if t.flow != nil {
-		t.protect(t.flow.ResumeWriting)
-	}
-}
-
-// startReading registers the reader callback.
-func (t *Transport) startReading() {
-	if t.reading || t.lost {
-		return
-	}
-	if err := t.loop.AddReader(t.fd, t.readFn); err != nil {
-		t.forceClose(opError("watch", err))
-		return
-	}
-	t.reading = true
-}
-
-func (t *Transport) stopReading() {
-	if !t.reading {
-		return
-	}
-	t.reading = false
-	if !t.st.closed {
-		t.loop.RemoveReader(t.fd)
-	}
-}
-
-// startWriting registers the writer callback, and reports whether t is
-// still open.
-func (t *Transport) startWriting() bool {
-	if t.writerOn {
-		return true
-	}
-	if err := t.loop.AddWriter(t.fd, t.writeFn); err != nil {
+// watchWrite registers the writer callback, and reports whether t is
+// still open: a connection that cannot be watched is lost.
+func (t *Transport) watchWrite() bool {
+	if err := t.startWriting(); err != nil {
 		t.forceClose(opError("watch", err))
 		return false
 	}
-	t.writerOn = true
-	// On a virtual clock, bytes waiting for the peer to read hold the
-	// clock (reading does not: a connection waits for data for ever).
-	t.writeHold = t.loop.HoldClock()
 	return true
-}
-
-func (t *Transport) stopWriting() {
-	if !t.writerOn {
-		return
-	}
-	t.writerOn = false
-	t.writeHold()
-	t.writeHold = nil
-	if !t.st.closed {
-		t.loop.RemoveWriter(t.fd)
-	}
 }
 
 // CanWriteEOF reports whether WriteEOF is possible: on a stream socket and
@@ -403,78 +299,35 @@ func (t *Transport) shutdownWrite() {
 // returns an error matching net.ErrClosed; closing again does nothing. A
 // peer that never reads keeps a closing transport's bytes queued: Abort
 // then, or close it under a timeout.
-func (t *Transport) Close() error {
-	if err := t.check("Transport.Close"); err != nil {
-		return err
-	}
-	if t.closing {
-		return nil
-	}
-	t.closing = true
-	t.stopReading()
-	if t.wbuf.len() == 0 {
-		t.forceClose(nil)
-	}
-	return nil
-}
+func (t *Transport) Close() error { return t.close("Transport.Close") }
 
 // Abort closes the transport at once, dropping the queued bytes (asyncio's
 // abort); ConnectionLost is called with nil. After Close it cuts the
 // flush short.
-func (t *Transport) Abort() error {
-	if err := t.check("Transport.Abort"); err != nil {
-		return err
-	}
-	t.forceClose(nil)
-	return nil
-}
+func (t *Transport) Abort() error { return t.abort("Transport.Abort") }
 
-// forceClose closes the fd now and schedules ConnectionLost(err).
-func (t *Transport) forceClose(err error) {
-	if t.lost {
-		return
-	}
-	t.lost, t.closing = true, true
-	t.untrack()
-	t.lostErr = err
-	t.stopReading()
-	t.stopWriting()
+// hasQueued, release and tellLost are t's part of its lifecycle.
+func (t *Transport) hasQueued() bool { return t.wbuf.len() > 0 }
+
+func (t *Transport) release() {
 	t.wbuf.reset()
-	if t.sock != nil {
-		t.sock.Close()
-	} else {
+	if t.sock == nil {
 		unix.Close(t.fd)
-	}
-	t.fd = -1
-	if t.st.closed {
-		t.callLost()
 		return
 	}
-	if _, e := t.loop.CallSoon(t.lostFn); e != nil {
-		t.callLost()
-	}
+	// The addresses stay known after the close, looked up before it or
+	// not (as the datagram endpoint's, and asyncio's extra info).
+	t.LocalAddr()
+	t.RemoteAddr()
+	t.sock.Close()
 }
 
-// callLost tells the protocol, once, that the connection is gone.
-func (t *Transport) callLost() {
-	if t.lostDone {
-		return
+func (t *Transport) tellLost(err error) {
+	if t.server != nil {
+		defer t.server.forget(t)
 	}
-	t.lostDone = true
-	defer func() {
-		if t.server != nil {
-			t.server.forget(t)
-		}
-		if !t.st.closed {
-			delete(t.st.open, t)
-			t.closedQ.WakeAll()
-		}
-	}()
-	t.proto.ConnectionLost(t.lostErr)
+	t.proto.ConnectionLost(err)
 }
-
-// loopClosed aborts a transport still open when its loop closes.
-func (t *Transport) loopClosed() { t.forceClose(aio.ErrClosed) }
 
 // IsClosing reports whether the transport is closing or closed (asyncio's
 // is_closing).
@@ -482,17 +335,7 @@ func (t *Transport) IsClosing() bool { return t.closing }
 
 // WaitClosed waits until the protocol's ConnectionLost has been called,
 // and returns the error it was given. It is for tasks of t's loop.
-func (t *Transport) WaitClosed(c *aio.Ctx) error {
-	if err := t.closedQ.CheckTask(c); err != nil {
-		return err
-	}
-	for !t.lostDone {
-		if err := t.closedQ.Park(c); err != nil {
-			return err
-		}
-	}
-	return t.lostErr
-}
+func (t *Transport) WaitClosed(c *aio.Ctx) error { return t.waitClosed(c) }
 
 // PauseReading stops reading until ResumeReading (asyncio's
 // pause_reading): no DataReceived comes meanwhile, and the peer's writes
@@ -536,13 +379,7 @@ func (t *Transport) IsReading() bool { return t.canRead && !t.readPaused && !t.c
 // negative low is high/4; low is at most high. High 0 asks for a pause
 // whenever anything is queued.
 func (t *Transport) SetWriteBufferLimits(high, low int) error {
-	if err := t.check("Transport.SetWriteBufferLimits"); err != nil {
-		return err
-	}
-	t.high, t.low = limits(high, low)
-	t.maybePause()
-	t.maybeResume()
-	return nil
+	return t.setLimits("Transport.SetWriteBufferLimits", high, low, t.wbuf.len())
 }
 
 // WriteBufferLimits returns the low- and high-water marks (asyncio's
