@@ -72,6 +72,26 @@ func BenchmarkSelect4(b *testing.B) {
 	aio.RunUntilComplete(l, t)
 }
 
+// BenchmarkSelect4Reused is BenchmarkSelect4 with the four cases made once,
+// before the loop, and passed to every Select.
+func BenchmarkSelect4Reused(b *testing.B) {
+	l := benchLoop(b)
+	b.ReportAllocs()
+	t, _ := aio.Spawn(l, func(c *aio.Ctx) (int, error) {
+		chans := [4]*aio.Chan[int]{aio.NewChan[int](1), aio.NewChan[int](1), aio.NewChan[int](1), aio.NewChan[int](1)}
+		var v int
+		cases := []aio.SelectCase{aio.RecvCase(chans[0], &v, nil), aio.RecvCase(chans[1], &v, nil),
+			aio.RecvCase(chans[2], &v, nil), aio.RecvCase(chans[3], &v, nil)}
+		b.ResetTimer()
+		for i := range b.N {
+			chans[i&3].TrySend(i)
+			aio.Select(c, cases...)
+		}
+		return 0, nil
+	})
+	aio.RunUntilComplete(l, t)
+}
+
 // BenchmarkGoSelect4 is the baseline: Go's select over four buffered
 // channels of which one holds a value.
 func BenchmarkGoSelect4(b *testing.B) {

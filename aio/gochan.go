@@ -230,6 +230,9 @@ func (rc *goRecvCase[T]) arm(s *selectState, i int) error {
 	if rc.ch == nil {
 		return nil
 	}
+	if rc.o != nil {
+		return caseInUse(i)
+	}
 	l := s.task.loop()
 	o := newGoOp[T](s.task)
 	o.recv, o.sel, o.idx = rc.ch, s, i

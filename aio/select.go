@@ -63,6 +63,13 @@ func (s *selectState) claim(i int) bool {
 // that a counterpart completed in the turn the task was cancelled wins, and
 // the cancellation waits for the next suspension point: a value is never
 // lost.
+//
+// A case may be made once and passed to many Select calls, one call at a
+// time: a loop that selects over the same cases again and again can make
+// them before it, and then a Select that finds a case ready allocates
+// nothing (a SendCase sends the value it was made with each time). A case
+// that is waiting in one Select (of another task, or twice in the same
+// call) is refused with an error matching ErrInvalidState.
 func Select(c *Ctx, cases ...SelectCase) (int, error) {
 	if err := c.check("Select"); err != nil {
 		return -1, err
@@ -196,6 +203,9 @@ func (rc *recvCase[T]) arm(s *selectState, i int) error {
 	if rc.ch == nil {
 		return nil
 	}
+	if rc.w != nil {
+		return caseInUse(i)
+	}
 	w := rc.ch.waiter(s.task)
 	w.sel, w.idx = s, i
 	rc.w = w
@@ -251,6 +261,10 @@ func (sc *sendCase[T]) arm(s *selectState, i int) error {
 	if sc.ch == nil {
 		return nil
 	}
+	if sc.w != nil {
+		return caseInUse(i)
+	}
+	sc.closed = false // a reused case: what an earlier Select saw
 	w := sc.ch.waiter(s.task)
 	w.sel, w.idx, w.val = s, i, sc.v
 	sc.w = w
@@ -337,13 +351,17 @@ func (ac *awaitCase[T]) try(l *Loop) (bool, error) {
 }
 
 func (ac *awaitCase[T]) arm(s *selectState, i int) error {
+	if ac.node != nil {
+		return caseInUse(i)
+	}
+	ac.ready = false // a reused case: the outcome of an earlier Select
 	n := &selectNode{s: s, idx: i}
 	n.w = n
-	ac.node = n
 	if f, _ := futureOf[T](ac.a); f != nil {
 		if f.owner == s.task {
 			return fmt.Errorf("%w: task %s selects on itself", ErrInvalidState, s.task.String())
 		}
+		ac.node = n
 		f.waiters.push(&n.Waiter)
 		return nil
 	}
@@ -358,6 +376,7 @@ func (ac *awaitCase[T]) arm(s *selectState, i int) error {
 	if n.list == nil {
 		return fmt.Errorf("%w: %T.Poll reported not ready without adding the Waiter to a WaitQueue", ErrInvalidState, ac.a)
 	}
+	ac.node = n
 	return nil
 }
 
@@ -421,6 +440,9 @@ func (n *timeoutNode) wake(l *Loop) {
 func (tc *timeoutCase) try(*Loop) (bool, error) { return tc.d <= 0, nil }
 
 func (tc *timeoutCase) arm(s *selectState, i int) error {
+	if tc.timer != nil {
+		return caseInUse(i)
+	}
 	l := s.task.loop()
 	tc.node = &timeoutNode{s: s, idx: i}
 	tc.timer = l.pool.get(l, nil)
@@ -439,6 +461,12 @@ func (tc *timeoutCase) disarm(l *Loop) {
 }
 
 func (tc *timeoutCase) finish(*selectState) (bool, error) { return true, nil }
+
+// caseInUse is the error of a case armed twice: by a Select still waiting
+// (of another task), or twice in one Select.
+func caseInUse(i int) error {
+	return fmt.Errorf("%w: Select case %d is waiting in another Select (a case serves one Select at a time)", ErrInvalidState, i)
+}
 
 // DefaultCase is a Select case taken at once if no other case is ready.
 func DefaultCase() SelectCase { return defaultCase{} }

@@ -26,7 +26,17 @@ func chanWorkloads() []workload {
 			title: "Select, 4 Chans",
 			about: "a Select receiving from four buffered Chans of which one holds a value; Go: select over four buffered channels",
 			unit:  nsPerOp, n: 1_000_000, quickN: 100_000,
-			aio: aioSelect4,
+			aio: func(n int) (result, error) { return aioSelect4(n, false) },
+			bases: []baseline{
+				{"select", goSelect4},
+			},
+		},
+		{
+			name:  "select-reused",
+			title: "Select, reused",
+			about: "the same Select with its four cases made once, before the loop, and passed to every call (a Go select statement is compiled once too); Go: select over four buffered channels",
+			unit:  nsPerOp, n: 1_000_000, quickN: 100_000,
+			aio: func(n int) (result, error) { return aioSelect4(n, true) },
 			bases: []baseline{
 				{"select", goSelect4},
 			},
@@ -78,8 +88,9 @@ func aioChanPingPong(n int) (result, error) {
 	return m.perOp(n), nil
 }
 
-// aioSelect4 measures a Select over four Chans with one value ready.
-func aioSelect4(n int) (result, error) {
+// aioSelect4 measures a Select over four Chans with one value ready, its
+// cases made for each call, or (reuse) once before the loop.
+func aioSelect4(n int, reuse bool) (result, error) {
 	var m meter
 	_, err := runTask(func(c *aio.Ctx) (int, error) {
 		var chans [4]*aio.Chan[int]
@@ -87,13 +98,23 @@ func aioSelect4(n int) (result, error) {
 			chans[i] = aio.NewChan[int](1)
 		}
 		sum, v := 0, 0
+		cases := make([]aio.SelectCase, len(chans))
+		for i, ch := range chans {
+			cases[i] = aio.RecvCase(ch, &v, nil)
+		}
 		m.start()
 		for i := range n {
 			if err := chans[i&3].TrySend(1); err != nil {
 				return 0, err
 			}
-			if _, err := aio.Select(c, aio.RecvCase(chans[0], &v, nil), aio.RecvCase(chans[1], &v, nil),
-				aio.RecvCase(chans[2], &v, nil), aio.RecvCase(chans[3], &v, nil)); err != nil {
+			var err error
+			if reuse {
+				_, err = aio.Select(c, cases...)
+			} else {
+				_, err = aio.Select(c, aio.RecvCase(chans[0], &v, nil), aio.RecvCase(chans[1], &v, nil),
+					aio.RecvCase(chans[2], &v, nil), aio.RecvCase(chans[3], &v, nil))
+			}
+			if err != nil {
 				return 0, err
 			}
 			sum += v

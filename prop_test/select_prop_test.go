@@ -95,7 +95,8 @@ func TestPropSelectReadySets(t *testing.T) {
 // exactly one exchange happens if a case was completed (and then the
 // Select returns it, even if cancelled, and the cancellation comes at the
 // next suspension point), none if it was only cancelled; every other Chan
-// has no waiter left.
+// has no waiter left. The cases are made once and reused for one to three
+// rounds.
 func TestPropSelectParked(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		_, err := aio.Run(func(c *aio.Ctx) (int, error) {
@@ -113,59 +114,63 @@ func TestPropSelectParked(t *testing.T) {
 					cases[i] = aio.RecvCase(chans[i], &got, nil)
 				}
 			}
-			idx := -2
-			var selErr, next error
-			task, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
-				idx, selErr = aio.Select(c, cases...)
-				next = aio.Yield(c)
-				return 0, nil
-			})
-			aio.Yield(c)
-			complete := rapid.Bool().Draw(rt, "complete")
-			cancel := !complete || rapid.Bool().Draw(rt, "cancel")
-			k := rapid.IntRange(0, n-1).Draw(rt, "case")
-			if cancel {
-				task.Cancel(nil)
-			}
-			if complete {
-				if send[k] {
-					v, ok, err := chans[k].TryRecv()
-					if err != nil || !ok || v != 10+k {
-						rt.Fatalf("TryRecv from the parked send case = %d, %v, %v", v, ok, err)
+			// The same cases serve every round: a case made once is reused
+			// by the next Select, after a win, a cancellation or both.
+			for range rapid.IntRange(1, 3).Draw(rt, "rounds") {
+				idx := -2
+				var selErr, next error
+				task, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
+					idx, selErr = aio.Select(c, cases...)
+					next = aio.Yield(c)
+					return 0, nil
+				})
+				aio.Yield(c)
+				complete := rapid.Bool().Draw(rt, "complete")
+				cancel := !complete || rapid.Bool().Draw(rt, "cancel")
+				k := rapid.IntRange(0, n-1).Draw(rt, "case")
+				if cancel {
+					task.Cancel(nil)
+				}
+				if complete {
+					if send[k] {
+						v, ok, err := chans[k].TryRecv()
+						if err != nil || !ok || v != 10+k {
+							rt.Fatalf("TryRecv from the parked send case = %d, %v, %v", v, ok, err)
+						}
+					} else if err := chans[k].TrySend(20 + k); err != nil {
+						rt.Fatalf("TrySend to the parked receive case = %v", err)
 					}
-				} else if err := chans[k].TrySend(20 + k); err != nil {
-					rt.Fatalf("TrySend to the parked receive case = %v", err)
 				}
-			}
-			if _, err := aio.Await(c, task); err != nil {
-				return 0, err
-			}
-			switch {
-			case complete:
-				if idx != k || selErr != nil {
-					rt.Fatalf("Select = %d, %v; want case %d", idx, selErr, k)
+				if _, err := aio.Await(c, task); err != nil {
+					return 0, err
 				}
-				if !send[k] && got != 20+k {
-					rt.Fatalf("the receive case got %d, want %d", got, 20+k)
-				}
-				if cancel != errors.Is(next, context.Canceled) {
-					rt.Fatalf("cancelled %v, the next suspension point returned %v", cancel, next)
-				}
-			default:
-				if idx != -1 || !errors.Is(selErr, context.Canceled) {
-					rt.Fatalf("a cancelled Select = %d, %v", idx, selErr)
-				}
-			}
-			for i := range n {
-				if complete && i == k {
-					continue
-				}
-				if send[i] {
-					if _, _, err := chans[i].TryRecv(); !errors.Is(err, aio.ErrWouldBlock) {
-						rt.Fatalf("case %d left a sender: TryRecv = %v", i, err)
+				switch {
+				case complete:
+					if idx != k || selErr != nil {
+						rt.Fatalf("Select = %d, %v; want case %d", idx, selErr, k)
 					}
-				} else if err := chans[i].TrySend(1); !errors.Is(err, aio.ErrWouldBlock) {
-					rt.Fatalf("case %d left a receiver: TrySend = %v", i, err)
+					if !send[k] && got != 20+k {
+						rt.Fatalf("the receive case got %d, want %d", got, 20+k)
+					}
+					if cancel != errors.Is(next, context.Canceled) {
+						rt.Fatalf("cancelled %v, the next suspension point returned %v", cancel, next)
+					}
+				default:
+					if idx != -1 || !errors.Is(selErr, context.Canceled) {
+						rt.Fatalf("a cancelled Select = %d, %v", idx, selErr)
+					}
+				}
+				for i := range n {
+					if complete && i == k {
+						continue
+					}
+					if send[i] {
+						if _, _, err := chans[i].TryRecv(); !errors.Is(err, aio.ErrWouldBlock) {
+							rt.Fatalf("case %d left a sender: TryRecv = %v", i, err)
+						}
+					} else if err := chans[i].TrySend(1); !errors.Is(err, aio.ErrWouldBlock) {
+						rt.Fatalf("case %d left a receiver: TrySend = %v", i, err)
+					}
 				}
 			}
 			return 0, nil
