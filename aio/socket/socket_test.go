@@ -392,7 +392,9 @@ func TestRecvHoldsVirtualClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	peerDone := make(chan struct{})
 	go func() {
+		defer close(peerDone)
 		cn, err := ln.Accept()
 		if err != nil {
 			return
@@ -402,6 +404,9 @@ func TestRecvHoldsVirtualClock(t *testing.T) {
 		cn.Write([]byte("late"))
 		io.Copy(io.Discard, cn)
 	}()
+	// The peer closes its end when it reads the EOF of the loop's Close:
+	// wait for it, so that no descriptor outlives the test.
+	defer func() { ln.Close(); <-peerDone }()
 	aiotest.Run(t, func(c *aio.Ctx) error {
 		s, err := socket.Connect(c, "tcp", ln.Addr().String())
 		if err != nil {
