@@ -211,6 +211,9 @@ func (rc *goRecvCase[T]) try(l *Loop) (bool, error) {
 	if rc.ch == nil {
 		return false, nil
 	}
+	if rc.o != nil {
+		return true, errCaseBusy
+	}
 	if st := stashOf(l, rc.ch); st != nil {
 		if v, ok := st.take(l, rc.ch); ok {
 			rc.set(v, true)

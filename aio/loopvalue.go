@@ -36,7 +36,9 @@ import (
 //     goroutine may be waiting for it. The close hook is registered before
 //     make is called, so make is never called for a loop that no longer
 //     accepts close hooks; hooks that make itself registers run before
-//     release.
+//     release, unless make is still running on another goroutine when the
+//     loop's close reaches the value's hook (the hook waits for make; what
+//     make registers after that point runs after release).
 //   - make must not Get the same LoopValue on the same loop: such a Get
 //     returns an error matching ErrInvalidState (it is detected on the same
 //     goroutine; a make that waits for another goroutine doing it

@@ -1,6 +1,7 @@
 package aio
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -68,8 +69,10 @@ func (s *selectState) claim(i int) bool {
 // time: a loop that selects over the same cases again and again can make
 // them before it, and then a Select that finds a case ready allocates
 // nothing (a SendCase sends the value it was made with each time). A case
-// that is waiting in one Select (of another task, or twice in the same
-// call) is refused with an error matching ErrInvalidState.
+// that is waiting in another task's Select is refused with an error
+// matching ErrInvalidState and the index -1, and so is a case passed twice
+// to one Select that has to wait (a case passed twice and ready is simply
+// taken once).
 func Select(c *Ctx, cases ...SelectCase) (int, error) {
 	if err := c.check("Select"); err != nil {
 		return -1, err
@@ -111,20 +114,40 @@ func Select(c *Ctx, cases ...SelectCase) (int, error) {
 			continue
 		}
 		if done, err := cases[i].try(l); done {
-			return i, err
+			switch {
+			case err == nil || errors.Is(err, ErrChanClosed):
+				return i, err // the case proceeded (a send on a closed Chan too)
+			case err == errCaseBusy:
+				return -1, caseInUse(i)
+			default:
+				return -1, err // misuse: a Chan or future of another loop, a nil awaitable
+			}
 		}
 	}
 	if def >= 0 {
 		return def, nil
 	}
+	return selectWait(c, l, cases)
+}
+
+// selectWait is Select with no case ready: it arms the cases, suspends
+// until one completes, and takes the waiters off again. Only the cases it
+// armed are disarmed, also when an arm, a Poll or a finish panics: a case
+// after the one that decided the Select at arm may be waiting in another
+// task's Select.
+func selectWait(c *Ctx, l *Loop, cases []SelectCase) (int, error) {
 	s := &selectState{task: c}
+	armed := 0 // cases[:armed] are armed by this Select
+	defer func() {
+		for _, sc := range cases[:armed] {
+			sc.disarm(l)
+		}
+	}()
 	for i, sc := range cases {
 		if err := sc.arm(s, i); err != nil {
-			for _, armed := range cases[:i] {
-				armed.disarm(l)
-			}
-			return -1, err
+			return -1, err // the deferred function disarms cases[:i]
 		}
+		armed = i + 1
 		if s.won {
 			break // an awaitable was ready when armed
 		}
@@ -142,17 +165,15 @@ func Select(c *Ctx, cases ...SelectCase) (int, error) {
 				if ok, ferr := cases[i].finish(s); !ok {
 					s.won = false // not ready after all: wait on
 				} else {
-					for _, sc := range cases {
-						sc.disarm(l)
-					}
-					return i, ferr
+					return i, ferr // the deferred function disarms them all
 				}
 			}
 		}
 	}
-	for _, sc := range cases {
+	for _, sc := range cases[:armed] {
 		sc.disarm(l)
 	}
+	armed = 0
 	if !s.won {
 		return -1, err
 	}
@@ -188,6 +209,9 @@ func (rc *recvCase[T]) set(v T, ok bool) {
 func (rc *recvCase[T]) try(l *Loop) (bool, error) {
 	if rc.ch == nil {
 		return false, nil
+	}
+	if rc.w != nil {
+		return true, errCaseBusy
 	}
 	if err := rc.ch.bind(l); err != nil {
 		return true, err
@@ -247,6 +271,9 @@ type sendCase[T any] struct {
 func (sc *sendCase[T]) try(l *Loop) (bool, error) {
 	if sc.ch == nil {
 		return false, nil
+	}
+	if sc.w != nil {
+		return true, errCaseBusy
 	}
 	if err := sc.ch.bind(l); err != nil {
 		return true, err
@@ -334,6 +361,9 @@ func (ac *awaitCase[T]) set(v T, err error) {
 }
 
 func (ac *awaitCase[T]) try(l *Loop) (bool, error) {
+	if ac.node != nil {
+		return true, errCaseBusy
+	}
 	f, isNil := futureOf[T](ac.a)
 	switch {
 	case isNil:
@@ -437,7 +467,12 @@ func (n *timeoutNode) wake(l *Loop) {
 	}
 }
 
-func (tc *timeoutCase) try(*Loop) (bool, error) { return tc.d <= 0, nil }
+func (tc *timeoutCase) try(*Loop) (bool, error) {
+	if tc.timer != nil {
+		return true, errCaseBusy
+	}
+	return tc.d <= 0, nil
+}
 
 func (tc *timeoutCase) arm(s *selectState, i int) error {
 	if tc.timer != nil {
@@ -461,6 +496,10 @@ func (tc *timeoutCase) disarm(l *Loop) {
 }
 
 func (tc *timeoutCase) finish(*selectState) (bool, error) { return true, nil }
+
+// errCaseBusy is what a case's try returns while the case is armed by
+// another Select; Select turns it into caseInUse with the index.
+var errCaseBusy = errors.New("aio: Select case in use")
 
 // caseInUse is the error of a case armed twice: by a Select still waiting
 // (of another task), or twice in one Select.

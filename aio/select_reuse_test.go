@@ -155,3 +155,67 @@ func TestSelectReusedAllocs(t *testing.T) {
 		return nil
 	})
 }
+
+// A case waiting in another task's Select is refused even when the
+// refusing Select would be decided by an earlier case (an Event that is
+// set, seen when armed), and the refusal leaves the other Select as it
+// was: its receive still takes the next value sent, its timeout still
+// fires.
+func TestSelectBusyCaseLeftAlone(t *testing.T) {
+	runMain(t, func(c *aio.Ctx) error {
+		var ev locks.Event
+		ev.Set()
+		ch := aio.NewChan[int](0)
+		var v int
+		recv := aio.RecvCase(ch, &v, nil)
+		timeout := aio.TimeoutCase(time.Second)
+		receiver, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) { return aio.Select(c, recv) })
+		sleeper, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) { return aio.Select(c, timeout) })
+		aio.Yield(c) // both park in their Selects
+		for _, busy := range []aio.SelectCase{recv, timeout} {
+			if i, err := aio.Select(c, aio.AwaitCase[struct{}](&ev, nil, nil), busy); i != -1 || !errors.Is(err, aio.ErrInvalidState) {
+				t.Errorf("Select(set Event, busy case) = %d, %v; want -1, ErrInvalidState", i, err)
+			}
+		}
+		if err := ch.TrySend(7); err != nil {
+			t.Errorf("TrySend to the waiting receiver: %v", err)
+		}
+		if i, err := aio.Await(c, receiver); i != 0 || err != nil || v != 7 {
+			t.Errorf("the receiver's Select = %d, %v (v %d)", i, err, v)
+		}
+		if i, err := aio.Await(c, sleeper); i != 0 || err != nil {
+			t.Errorf("the sleeper's Select = %d, %v", i, err)
+		}
+		return nil
+	})
+}
+
+// panicPoll is an Awaitable whose Poll panics.
+type panicPoll struct{}
+
+func (panicPoll) Poll(*aio.Waiter) (int, bool, error) { panic("Poll panics") }
+
+// A panic while a Select arms its cases (an Awaitable's Poll) takes off
+// the waiters armed before it: a value sent afterwards is not handed to
+// the dead Select, and the cases serve a later Select.
+func TestSelectPanicWhileArming(t *testing.T) {
+	runMain(t, func(c *aio.Ctx) error {
+		ch := aio.NewChan[int](0)
+		var v int
+		recv := aio.RecvCase(ch, &v, nil)
+		task, _ := aio.Spawn(c, func(c *aio.Ctx) (int, error) {
+			return aio.Select(c, recv, aio.AwaitCase[int](panicPoll{}, nil, nil))
+		})
+		if _, err := aio.Await(c, task); err == nil {
+			t.Errorf("the task whose Poll panicked returned no error")
+		}
+		if err := ch.TrySend(1); err == nil {
+			t.Errorf("TrySend(1) found a receiver: the value went to the dead Select")
+		}
+		aio.Spawn(c, func(c *aio.Ctx) (int, error) { return 0, ch.Send(c, 2) })
+		if i, err := aio.Select(c, recv, aio.TimeoutCase(time.Hour)); i != 0 || err != nil || v != 2 {
+			t.Errorf("a later Select of the case = %d, %v (v %d)", i, err, v)
+		}
+		return nil
+	})
+}
