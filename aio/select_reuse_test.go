@@ -136,6 +136,9 @@ func TestSelectCaseInUse(t *testing.T) {
 
 // A Select over reused cases that finds one ready allocates nothing.
 func TestSelectReusedAllocs(t *testing.T) {
+	if !aio.CurgIsFastForTest {
+		t.Skip("the slow goroutine-identity path (runtime.Stack) allocates at every check")
+	}
 	runMain(t, func(c *aio.Ctx) error {
 		chans := [4]*aio.Chan[int]{aio.NewChan[int](1), aio.NewChan[int](1), aio.NewChan[int](1), aio.NewChan[int](1)}
 		var v int
