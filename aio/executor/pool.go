@@ -8,17 +8,25 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // idleTimeout is how long a worker of a Pool waits for work before it exits.
 const idleTimeout = 5 * time.Second
 
+// spinFor is how long a Pool's spinner polls for a job before it parks (see
+// Pool.spin): the CPU a Pool may burn after each function, on one P.
+const spinFor = 20 * time.Microsecond
+
 // A Pool is a bounded pool of worker goroutines: the default executor of a
 // loop, and an Executor of its own for any program. At most Size functions
 // run at once; the others wait in a FIFO queue, which Submit appends to
 // without blocking. Workers are started when work arrives and exit after a
-// few seconds without work, so an idle Pool holds no goroutine.
+// few seconds without work, so an idle Pool holds no goroutine. A worker
+// that runs out of work first spins for up to 20 microseconds (one worker
+// per Pool at a time, yielding its P, and none when GOMAXPROCS is 1), so
+// that a function submitted soon after starts without a goroutine wake-up.
 //
 // A Pool is safe for use by any number of goroutines and loops. Make one
 // with NewPool; the zero Pool is not usable.
@@ -31,6 +39,10 @@ type Pool struct {
 	head    int
 	closed  bool          // Shutdown was called: no more submissions
 	done    chan struct{} // closed once closed, no worker is left and the queue is empty
+	spinner *worker       // the idle worker in spin, if any: Submit's first choice
+	// waking counts the workers readied or started by Submit that have not
+	// run yet: a spinner that sees one stops, to leave them its P.
+	waking atomic.Int32
 }
 
 // A job is one submitted function, with what Shutdown needs to report it.
@@ -53,6 +65,9 @@ type worker struct {
 	work  chan *job // hands a job to an idle worker; nil job: exit
 	cur   *job      // the job running, nil if none (under Pool.mu)
 	timer *time.Timer
+	// waking: Submit readied the worker and counted it in Pool.waking;
+	// the worker uncounts itself once it has the job.
+	waking atomic.Bool
 }
 
 // NewPool returns a Pool that runs at most size functions at once. A size
@@ -88,6 +103,9 @@ func (p *Pool) SetSize(size int) error {
 	for len(p.workers) > p.size && len(p.idle) > 0 {
 		w := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
+		if w == p.spinner {
+			p.spinner = nil
+		}
 		w.work <- nil // it looks again, and exits
 	}
 	return nil
@@ -156,7 +174,17 @@ func (p *Pool) submit(fn func(), pc uintptr, drop func(error), try bool) error {
 	}
 	if n := len(p.idle); n > 0 && len(p.workers)-n < p.size {
 		w := p.idle[n-1]
-		p.idle = p.idle[:n-1]
+		if s := p.spinner; s != nil && s != w && p.removeIdle(s) {
+			w = s // it takes the job without a wake-up
+		} else {
+			p.idle = p.idle[:n-1]
+		}
+		if w == p.spinner {
+			p.spinner = nil
+		} else {
+			p.waking.Add(1) // parked: the send readies it
+			w.waking.Store(true)
+		}
 		w.cur = j
 		j.started = time.Now()
 		w.work <- j // buffered; the worker takes it
@@ -195,12 +223,14 @@ func (p *Pool) startLocked(j *job) {
 	w := &worker{work: make(chan *job, 1), cur: j}
 	j.started = time.Now()
 	p.workers[w] = struct{}{}
+	p.waking.Add(1)
 	go p.serve(w, j)
 }
 
 // serve is a worker goroutine: it runs j, then what the queue holds, then
 // waits idle for more until the idle timeout or Shutdown.
 func (p *Pool) serve(w *worker, j *job) {
+	p.waking.Add(-1)
 	for j != nil {
 		j.fn()
 		j = p.next(w)
@@ -225,7 +255,18 @@ func (p *Pool) next(w *worker) *job {
 			return j
 		}
 		p.idle = append(p.idle, w)
+		spin := p.spinner == nil && runtime.GOMAXPROCS(0) > 1
+		if spin {
+			p.spinner = w
+		}
 		p.mu.Unlock()
+		if j, ok := p.spin(w, spin); ok {
+			if j != nil {
+				return j // Submit set w.cur
+			}
+			p.mu.Lock() // Shutdown woke us: look again
+			continue
+		}
 		if w.timer == nil {
 			w.timer = time.NewTimer(idleTimeout)
 		} else {
@@ -235,6 +276,7 @@ func (p *Pool) next(w *worker) *job {
 		case j := <-w.work:
 			w.timer.Stop()
 			if j != nil {
+				p.woke(w)
 				return j // Submit set w.cur
 			}
 			p.mu.Lock() // Shutdown woke us: look again
@@ -248,10 +290,48 @@ func (p *Pool) next(w *worker) *job {
 			// Submit or Shutdown picked us meanwhile: take what it sent.
 			p.mu.Unlock()
 			if j := <-w.work; j != nil {
+				p.woke(w)
 				return j
 			}
 			p.mu.Lock()
 		}
+	}
+}
+
+// spin is the first part of an idle wait, for the worker that became p's
+// spinner (at most one at a time, and none with one P only): it polls its
+// channel for up to spinFor, yielding the P between looks, before it
+// parks. A job that Submit gives it meanwhile is taken without waking a
+// goroutine: see docs/benchmarks.md ("Blocking code and processes"). ok
+// reports that the channel gave j (nil: look again).
+func (p *Pool) spin(w *worker, spin bool) (j *job, ok bool) {
+	if !spin {
+		return nil, false
+	}
+	t0 := time.Now()
+	for {
+		select {
+		case j := <-w.work:
+			return j, true
+		default:
+		}
+		if p.waking.Load() > 0 || time.Since(t0) >= spinFor {
+			break
+		}
+		runtime.Gosched()
+	}
+	p.mu.Lock()
+	if p.spinner == w {
+		p.spinner = nil
+	}
+	p.mu.Unlock()
+	return nil, false // a job sent since the last look waits in the channel
+}
+
+// woke uncounts w from p.waking if Submit counted it there.
+func (p *Pool) woke(w *worker) {
+	if w.waking.Swap(false) {
+		p.waking.Add(-1)
 	}
 }
 
@@ -303,7 +383,7 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		for _, w := range p.idle {
 			w.work <- nil
 		}
-		p.idle = nil
+		p.idle, p.spinner = nil, nil
 		p.checkDoneLocked()
 	}
 	p.mu.Unlock()
