@@ -470,58 +470,23 @@ func measureEcho(s echoServer, cfg echoConfig) (echoResult, error) {
 		return echoResult{}, fmt.Errorf("echo server %s: start: %w", s.name, err)
 	}
 	defer srv.stop()
-	line, err := srv.line(ctx)
-	addr, ok := strings.CutPrefix(line, "addr ")
-	if err != nil || !ok {
-		return echoResult{}, srv.fail("start", line, err)
-	}
-
-	spec, _ := json.Marshal(echoClientSpec{Addr: addr, Conns: cfg.conns, Size: cfg.size, Warmup: cfg.warmup, Window: cfg.window})
-	cl, err := startEchoChild(ctx, "echo client", exe, echoClientEnv+"="+string(spec), 1, []int{clCPU})
-	if err != nil {
-		return echoResult{}, fmt.Errorf("echo client: start: %w", err)
-	}
-	defer cl.stop()
-	clFail := func(step, line string, err error) error {
-		err = cl.fail(step, line, err)
-		srv.stop() // for its stderr: the client's trouble may be the server's
-		if s := strings.TrimSpace(srv.stderr.String()); s != "" {
-			err = fmt.Errorf("%w; the server's stderr: %s", err, s)
-		}
-		return err
-	}
-	if line, err := cl.line(ctx); err != nil || line != "ready" {
-		return echoResult{}, clFail("connect and warm up", line, err)
-	}
-	u0, err := srv.usage(ctx)
+	var u0, u1 serverUsage
+	var clock0, clock1 int64
+	var clockErr, clockErr1 error
+	pid := srv.cmd.Process.Pid
+	cr, err := driveEcho(ctx, s.name, exe, srv, cfg, clCPU,
+		func() (err error) {
+			u0, err = srv.usage(ctx)
+			clock0, clockErr = processCPUTime(pid)
+			return err
+		},
+		func() (err error) {
+			clock1, clockErr1 = processCPUTime(pid)
+			u1, err = srv.usage(ctx)
+			return err
+		})
 	if err != nil {
 		return echoResult{}, err
-	}
-	clock0, clockErr := processCPUTime(srv.cmd.Process.Pid)
-	if err := cl.send("start"); err != nil {
-		return echoResult{}, clFail("start", "", err)
-	}
-	if line, err := cl.line(ctx); err != nil || line != "stopped" {
-		return echoResult{}, clFail("window", line, err)
-	}
-	clock1, clockErr1 := processCPUTime(srv.cmd.Process.Pid)
-	u1, err := srv.usage(ctx)
-	if err != nil {
-		return echoResult{}, err
-	}
-	line, err = cl.line(ctx)
-	var cr echoClientResult
-	if err == nil {
-		err = json.Unmarshal([]byte(line), &cr)
-	}
-	if err != nil {
-		return echoResult{}, clFail("result", line, err)
-	}
-	if err := cl.wait(); err != nil {
-		return echoResult{}, clFail("exit", "", err)
-	}
-	if cr.Requests == 0 {
-		return echoResult{}, fmt.Errorf("%s: no request completed in the %v window", s.name, cr.Elapsed)
 	}
 	r := echoResult{
 		server:    s.name,
@@ -537,6 +502,63 @@ func measureEcho(s echoServer, cfg echoConfig) (echoResult, error) {
 		r.cpuPerReq, r.cpuSource = float64((u1.cpuMicros-u0.cpuMicros)*1000)/float64(cr.Requests), "getrusage"
 	}
 	return r, nil
+}
+
+// driveEcho runs the bench's load client against srv, a started echo
+// server called name: it reads the server's address, starts the client on
+// CPU clCPU, lets it connect and warm up, and calls before and after around
+// the measured window (to sample the server's CPU time), and returns the
+// client's result. The caller stops srv; the client is stopped here.
+func driveEcho(ctx context.Context, name, exe string, srv *echoChild, cfg echoConfig, clCPU int, before, after func() error) (echoClientResult, error) {
+	var cr echoClientResult
+	line, err := srv.line(ctx)
+	addr, ok := strings.CutPrefix(line, "addr ")
+	if err != nil || !ok {
+		return cr, srv.fail("start", line, err)
+	}
+	spec, _ := json.Marshal(echoClientSpec{Addr: addr, Conns: cfg.conns, Size: cfg.size, Warmup: cfg.warmup, Window: cfg.window})
+	cl, err := startEchoChild(ctx, "echo client", exe, echoClientEnv+"="+string(spec), 1, []int{clCPU})
+	if err != nil {
+		return cr, fmt.Errorf("echo client: start: %w", err)
+	}
+	defer cl.stop()
+	clFail := func(step, line string, err error) error {
+		err = cl.fail(step, line, err)
+		srv.stop() // for its stderr: the client's trouble may be the server's
+		if s := strings.TrimSpace(srv.stderr.String()); s != "" {
+			err = fmt.Errorf("%w; the server's stderr: %s", err, tail(s, 600))
+		}
+		return err
+	}
+	if line, err := cl.line(ctx); err != nil || line != "ready" {
+		return cr, clFail("connect and warm up", line, err)
+	}
+	if err := before(); err != nil {
+		return cr, err
+	}
+	if err := cl.send("start"); err != nil {
+		return cr, clFail("start", "", err)
+	}
+	if line, err := cl.line(ctx); err != nil || line != "stopped" {
+		return cr, clFail("window", line, err)
+	}
+	if err := after(); err != nil {
+		return cr, err
+	}
+	line, err = cl.line(ctx)
+	if err == nil {
+		err = json.Unmarshal([]byte(line), &cr)
+	}
+	if err != nil {
+		return cr, clFail("result", line, err)
+	}
+	if err := cl.wait(); err != nil {
+		return cr, clFail("exit", "", err)
+	}
+	if cr.Requests == 0 {
+		return cr, fmt.Errorf("%s: no request completed in the %v window", name, cr.Elapsed)
+	}
+	return cr, nil
 }
 
 // An echoChild is a running child process of the benchmark, with its

@@ -8,7 +8,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
 
 	"github.com/aiogo/aio/aio"
 )
@@ -22,8 +21,8 @@ func gochanWorkloads() []workload {
 			unit:  nsPerOp, n: 20_000, quickN: 2_000,
 			aio: aioGochanRoundTrip,
 			bases: []baseline{
-				{"goroutine", gochanGoRoundTrip(false)},
-				{"locked", gochanGoRoundTrip(true)},
+				{"goroutine", roundTrip{reqBuf: 1}.run},
+				{"locked", roundTrip{clientLocked: true, reqBuf: 1}.run},
 			},
 		},
 		{
@@ -69,42 +68,6 @@ func aioGochanRoundTrip(n int) (result, error) {
 		return result{}, err
 	}
 	return m.perOp(n), nil
-}
-
-// gochanGoRoundTrip is the baseline: a goroutine (locked to its thread, as
-// the loop's is, if locked) doing the same request and blocking receive.
-func gochanGoRoundTrip(locked bool) func(n int) (result, error) {
-	return func(n int) (result, error) {
-		req, resp := make(chan int, 1), make(chan int)
-		go func() {
-			for v := range req {
-				resp <- v + 1
-			}
-		}()
-		defer close(req)
-		var m meter
-		errc := make(chan error, 1)
-		go func() {
-			if locked {
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-			}
-			m.start()
-			for i := range n {
-				req <- i
-				if v := <-resp; v != i+1 {
-					errc <- fmt.Errorf("got %d, want %d", v, i+1)
-					return
-				}
-			}
-			m.stop()
-			errc <- nil
-		}()
-		if err := <-errc; err != nil {
-			return result{}, err
-		}
-		return m.perOp(n), nil
-	}
 }
 
 // aioGochanReady measures GoRecv's fast path.

@@ -10,14 +10,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
 
 	"github.com/aiogo/aio/aio"
 	"github.com/aiogo/aio/aio/loops"
 )
 
 func loopsWorkloads() []workload {
-	bases := []baseline{{"locked chans", lockedChanRoundTrip}}
+	bases := []baseline{{"locked chans", roundTrip{serverLocked: true, clientLocked: true}.run}}
 	return []workload{
 		{
 			name:  "handoff",
@@ -79,38 +78,4 @@ func handoffRoundTrip(task bool) func(n int) (result, error) {
 		}
 		return m.perOp(n), nil
 	}
-}
-
-// lockedChanRoundTrip is the baseline: two goroutines, each locked to its
-// thread as a loop's is, a request and a reply on unbuffered channels.
-func lockedChanRoundTrip(n int) (result, error) {
-	req, resp := make(chan int), make(chan int)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		for v := range req {
-			resp <- v + 1
-		}
-	}()
-	defer close(req)
-	var m meter
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		m.start()
-		for i := range n {
-			req <- i
-			if v := <-resp; v != i+1 {
-				errc <- fmt.Errorf("got %d, want %d", v, i+1)
-				return
-			}
-		}
-		m.stop()
-		errc <- nil
-	}()
-	if err := <-errc; err != nil {
-		return result{}, err
-	}
-	return m.perOp(n), nil
 }

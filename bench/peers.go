@@ -883,50 +883,14 @@ func measurePeerEcho(name string, argv []string, cfg echoConfig) (echoResult, er
 		return echoResult{}, fmt.Errorf("echo server %s: start: %w", name, err)
 	}
 	defer srv.stop()
-	line, err := srv.line(ctx)
-	addr, ok := strings.CutPrefix(line, "addr ")
-	if err != nil || !ok {
-		return echoResult{}, srv.fail("start", line, err)
-	}
-	spec, _ := json.Marshal(echoClientSpec{Addr: addr, Conns: cfg.conns, Size: cfg.size, Warmup: cfg.warmup, Window: cfg.window})
-	cl, err := startEchoChild(ctx, "echo client", exe, echoClientEnv+"="+string(spec), 1, []int{clCPU})
-	if err != nil {
-		return echoResult{}, fmt.Errorf("echo client: start: %w", err)
-	}
-	defer cl.stop()
-	clFail := func(step, line string, err error) error {
-		err = cl.fail(step, line, err)
-		srv.stop()
-		if s := strings.TrimSpace(srv.stderr.String()); s != "" {
-			err = fmt.Errorf("%w; the server's stderr: %s", err, tail(s, 600))
-		}
-		return err
-	}
-	if line, err := cl.line(ctx); err != nil || line != "ready" {
-		return echoResult{}, clFail("connect and warm up", line, err)
-	}
 	pid := srv.cmd.Process.Pid
-	cpu0, err0 := peerCPUTime(pid)
-	if err := cl.send("start"); err != nil {
-		return echoResult{}, clFail("start", "", err)
-	}
-	if line, err := cl.line(ctx); err != nil || line != "stopped" {
-		return echoResult{}, clFail("window", line, err)
-	}
-	cpu1, err1 := peerCPUTime(pid)
-	line, err = cl.line(ctx)
-	var cr echoClientResult
-	if err == nil {
-		err = json.Unmarshal([]byte(line), &cr)
-	}
+	var cpu0, cpu1 int64
+	var err0, err1 error
+	cr, err := driveEcho(ctx, name, exe, srv, cfg, clCPU,
+		func() error { cpu0, err0 = peerCPUTime(pid); return nil },
+		func() error { cpu1, err1 = peerCPUTime(pid); return nil })
 	if err != nil {
-		return echoResult{}, clFail("result", line, err)
-	}
-	if err := cl.wait(); err != nil {
-		return echoResult{}, clFail("exit", "", err)
-	}
-	if cr.Requests == 0 {
-		return echoResult{}, fmt.Errorf("%s: no request completed in the %v window", name, cr.Elapsed)
+		return echoResult{}, err
 	}
 	if err := errors.Join(err0, err1); err != nil {
 		return echoResult{}, fmt.Errorf("%s: the server's CPU time: %w", name, err)

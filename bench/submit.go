@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/aiogo/aio/aio"
@@ -39,8 +38,8 @@ func roundTripWorkloads() []workload {
 		unit:  nsPerOp, n: 20_000, quickN: 2_000,
 		aio: aioSpawnWait,
 		bases: []baseline{
-			{"chan server", goRoundTrip(false)},
-			{"chan, locked", goRoundTrip(true)},
+			{"chan server", roundTrip{}.run},
+			{"chan, locked", roundTrip{serverLocked: true}.run},
 		},
 	}}
 }
@@ -236,37 +235,6 @@ func aioSpawnWait(n int) (result, error) {
 		return result{}, fmt.Errorf("sum of results %d, want %d", sum, n)
 	}
 	return m.perOp(n), nil
-}
-
-// goRoundTrip returns the plain-Go round trip: send a request to a server
-// goroutine on an unbuffered channel and receive its reply on another. With
-// locked, the server goroutine is locked to its OS thread, as a loop is.
-func goRoundTrip(locked bool) func(n int) (result, error) {
-	return func(n int) (result, error) {
-		reqs, reps := make(chan int), make(chan int)
-		go func() {
-			if locked {
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-			}
-			for v := range reqs {
-				reps <- v + 1
-			}
-		}()
-		var m meter
-		m.start()
-		sum := 0
-		for i := range n {
-			reqs <- i
-			sum += <-reps - i
-		}
-		m.stop()
-		close(reqs)
-		if sum != n {
-			return result{}, fmt.Errorf("sum of replies %d, want %d", sum, n)
-		}
-		return m.perOp(n), nil
-	}
 }
 
 // firstError keeps the first error that goroutines report.
