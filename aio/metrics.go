@@ -20,7 +20,8 @@ import (
 // polling is measured by two clock reads around the poll, which is a system
 // call; nothing reads the clock per callback. The lag of a timer (how late
 // it fires) is taken from the clock reading the timers use to fire, and
-// recorded per batch of timers in a log-linear histogram.
+// counted in a log-linear histogram of plain fields, published with the
+// rest (only the buckets that changed).
 
 // publishEvery bounds the work (callbacks, task steps and iterations) a busy
 // loop does between two publications of its counters: the counters a reader
@@ -53,6 +54,8 @@ type loopMetrics struct {
 	polling    int64  // real time in polls that have ended, ns
 	lagSum     int64  // sum of the lags recorded, ns (saturating)
 	lagMax     int64
+	lag        [lagBuckets]uint64
+	lagDirty   [(lagBuckets + 63) / 64]uint64 // the buckets counted since the last publication
 
 	_   [64]byte // the published fields on cache lines of their own
 	pub publishedMetrics
@@ -96,7 +99,27 @@ func (l *Loop) publishMetrics() {
 	p.ready.Store(int64(l.ready.Len()))
 	p.timers.Store(int64(l.timers.heap.Len()))
 	p.fds.Store(int64(len(l.fds.watches)))
+	m.publishLags()
 	p.seq.Add(1)
+}
+
+// publishLags publishes the lag buckets counted since the last
+// publication, and the sum and max. Loop goroutine, under the sequence.
+func (m *loopMetrics) publishLags() {
+	dirty := false
+	for w, bitsOf := range m.lagDirty {
+		for bitsOf != 0 {
+			i := w*64 + bits.TrailingZeros64(bitsOf)
+			bitsOf &= bitsOf - 1
+			m.pub.lag[i].Store(m.lag[i])
+			dirty = true
+		}
+		m.lagDirty[w] = 0
+	}
+	if dirty {
+		m.pub.lagSum.Store(m.lagSum)
+		m.pub.lagMax.Store(m.lagMax)
+	}
 }
 
 // metricsRunBegin marks the start of a run. Loop goroutine.
@@ -357,41 +380,17 @@ func lagBounds(i int) (low, high int64) {
 	return (lagSub + sub) * w, (lagSub + sub + 1) * w
 }
 
-// lagBatch gathers the lags of the timers one firing pass fires, so that
-// the pass publishes them once: the timers of a pass are found due at the
-// same instant, and usually fall in one bucket. Loop goroutine.
-type lagBatch struct {
-	idx, n int
-}
-
-// add records a timer due at when, found due at now.
-func (b *lagBatch) add(l *Loop, now, when int64) {
+// noteLag counts a timer due at when, found due at now. Loop goroutine.
+func (m *loopMetrics) noteLag(now, when int64) {
 	d := now - when
 	if d < 0 || d > maxLag { // d < 0: the subtraction overflowed (CallAt of the zero Time)
 		d = maxLag
 	}
-	m := &l.met
 	m.lagSum = min(m.lagSum+d, math.MaxInt64-maxLag)
 	m.lagMax = max(m.lagMax, d)
-	if i := lagIndex(d); i != b.idx {
-		b.flush(l)
-		b.idx = i
-	}
-	b.n++
-}
-
-// flush publishes the batch's bucket count, sum and max.
-func (b *lagBatch) flush(l *Loop) {
-	if b.n == 0 {
-		return
-	}
-	m := &l.met
-	m.pub.seq.Add(1)
-	m.pub.lag[b.idx].Add(uint64(b.n))
-	m.pub.lagSum.Store(m.lagSum)
-	m.pub.lagMax.Store(m.lagMax)
-	m.pub.seq.Add(1)
-	b.n = 0
+	i := lagIndex(d)
+	m.lag[i]++
+	m.lagDirty[i/64] |= 1 << (i % 64)
 }
 
 // LagHistogram is the histogram of the loop's timer lags (Metrics.Lag), in

@@ -115,13 +115,11 @@ func (t *timers) fire(l *Loop) {
 		return
 	}
 	now := t.now()
-	var lag lagBatch // the timers' lags, for the metrics (metrics.go)
 	for e := t.heap.Peek(); e != nil && e.When() <= now; e = t.heap.Peek() {
 		t.heap.Pop()
-		lag.add(l, now, e.When())
+		l.met.noteLag(now, e.When()) // for the metrics (metrics.go)
 		e.Value.wake(l)
 	}
-	lag.flush(l)
 }
 
 func (t *timers) len() int { return t.heap.Len() }
