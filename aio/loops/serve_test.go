@@ -92,6 +92,27 @@ func exercise(t testing.TB, addr string, conns, msgs, size int) {
 	}
 }
 
+// serveEcho starts an echo server of kind ("stream" or "protocol") on g,
+// with one acceptor or (where the system has it) SO_REUSEPORT.
+func serveEcho(t *testing.T, g *loops.Group, kind string, acceptor bool) *loops.Server {
+	t.Helper()
+	var opts []loops.ServeOption
+	if acceptor {
+		opts = append(opts, loops.WithAcceptor())
+	}
+	var srv *loops.Server
+	var err error
+	if kind == "stream" {
+		srv, err = loops.ServeStream(g, "tcp", "127.0.0.1:0", echoStream, opts...)
+	} else {
+		srv, err = loops.ServeProtocol(g, "tcp", "127.0.0.1:0", func() *echoProto { return &echoProto{} }, opts...)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 // The sharded servers, in both modes, for streams and protocols: every
 // connection is echoed byte for byte, and every loop serves some of them.
 func TestServeModes(t *testing.T) {
@@ -100,20 +121,7 @@ func TestServeModes(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/acceptor=%v", kind, acceptor), func(t *testing.T) {
 				fds := leakcheck.OpenFDs(t)
 				g := startGroup(t, 3)
-				var opts []loops.ServeOption
-				if acceptor {
-					opts = append(opts, loops.WithAcceptor())
-				}
-				var srv *loops.Server
-				var err error
-				if kind == "stream" {
-					srv, err = loops.ServeStream(g, "tcp", "127.0.0.1:0", echoStream, opts...)
-				} else {
-					srv, err = loops.ServeProtocol(g, "tcp", "127.0.0.1:0", func() *echoProto { return &echoProto{} }, opts...)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+				srv := serveEcho(t, g, kind, acceptor)
 				wantMode := loops.ReusePort
 				if acceptor || runtime.GOOS != "linux" {
 					wantMode = loops.Acceptor
@@ -217,20 +225,7 @@ func TestGroupCloseUnderServer(t *testing.T) {
 			fds := leakcheck.OpenFDs(t)
 			g, _ := loops.New(2)
 			g.Start()
-			var opts []loops.ServeOption
-			if acceptor {
-				opts = append(opts, loops.WithAcceptor())
-			}
-			var srv *loops.Server
-			var err error
-			if kind == "stream" {
-				srv, err = loops.ServeStream(g, "tcp", "127.0.0.1:0", echoStream, opts...)
-			} else {
-				srv, err = loops.ServeProtocol(g, "tcp", "127.0.0.1:0", func() *echoProto { return &echoProto{} }, opts...)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			srv := serveEcho(t, g, kind, acceptor)
 			var cs []net.Conn
 			for range 6 {
 				cn, err := net.Dial("tcp", srv.Addr().String())
